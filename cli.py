@@ -1,0 +1,180 @@
+"""taizhang command line: a thin click layer over `pipeline`.
+
+Each command parses options, calls one library function, prints (text or --json) and
+sets the exit code: 0 all good, 1 data errors (a file rejected), 2 usage or environment.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.issues import PipelineError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PipelineError as exc:
+            click.echo(f"错误：{exc}", err=True)
+            ctx.exit(2)
+
+
+def _workspace(ctx):
+    from pipeline.workspace import Workspace
+    return Workspace.open(ctx.obj["home"])
+
+
+@click.group(cls=Group, context_settings=CONTEXT)
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="TAIZHANG_HOME",
+              help="工作区目录（默认当前目录；也可设环境变量 TAIZHANG_HOME）。")
+@click.option("-v", "--verbose", is_flag=True, help="输出调试日志。")
+@click.version_option(package_name="taizhang", message="taizhang %(version)s")
+@click.pass_context
+def main(ctx, home, verbose):
+    """taizhang 党支部台账自动化：收件、校验、回执、入库与文书生成。
+
+    \b
+    常用：
+      taizhang init                  建立工作区
+      taizhang ingest 花名册.xlsx     校验并入库，生成回执
+      taizhang demo                  用示例学院数据演示全流程
+    """
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.ensure_object(dict)
+    ctx.obj["home"] = home
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（每个文件一个对象）。")
+files_argument = click.argument("files", nargs=-1, required=True,
+                                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def init(ctx, directory):
+    """建立工作区：inbox/ outbox/ archive/ rejected/、数据库和配置文件。
+
+    \b
+    示例：
+      taizhang init D:\\党建台账
+      taizhang --home /srv/taizhang init
+    """
+    from pipeline.workspace import Workspace
+    ws = Workspace.open(directory or ctx.obj["home"])
+    made = ws.init()
+    click.echo(f"工作区：{ws.home}")
+    for path in made:
+        click.echo(f"  已创建 {path.relative_to(ws.home)}")
+    if not made:
+        click.echo("  （已存在，未作改动）")
+
+
+def _print_results(results, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in results], ensure_ascii=False, indent=2))
+        return
+    marks = {"accepted": "✔ 通过", "rejected": "✘ 未通过", "duplicate": "＝ 重复"}
+    for r in results:
+        errors = len(r.errors)
+        click.echo(f"{marks[r.status]}  {r.file}  支部：{r.branch or '—'}  台账：{','.join(r.items) or '—'}  "
+                   f"错误 {errors}，提示 {len(r.issues) - errors}")
+        for issue in r.issues:
+            if issue.is_error or r.status != "accepted":
+                click.echo(f"    {issue.text()}")
+        if r.receipt:
+            click.echo(f"    回执：{r.receipt}")
+
+
+def _exit_code(results) -> int:
+    return 1 if any(r.status == "rejected" for r in results) else 0
+
+
+@main.command(context_settings=CONTEXT)
+@files_argument
+@click.option("--branch", help="文件中未写明党支部时，按此支部处理。")
+@json_option
+@click.pass_context
+def validate(ctx, files, branch, as_json):
+    """只校验，不入库、不生成回执。
+
+    \b
+    示例：
+      taizhang validate 花名册.xlsx 党费收缴登记表.xlsx
+      taizhang validate --json 花名册.xlsx
+    """
+    from pipeline.ingest import check_file
+    ws = _workspace(ctx)
+    results = [check_file(path, ws, folder_branch=branch) for path in files]
+    _print_results(results, as_json)
+    ctx.exit(_exit_code(results))
+
+
+@main.command(context_settings=CONTEXT)
+@files_argument
+@click.option("--branch", help="文件中未写明党支部时，按此支部处理。")
+@json_option
+@click.pass_context
+def ingest(ctx, files, branch, as_json):
+    """校验并入库；每个文件生成回执，原件复制到 archive/ 或 rejected/。
+
+    \b
+    示例：
+      taizhang ingest 党组织设置表.xlsx
+      taizhang --home /srv/taizhang ingest --json inbox/*.xlsx
+    """
+    from pipeline.ingest import ingest as ingest_file
+    ws = _workspace(ctx)
+    ws.init()
+    results = [ingest_file(path, ws, folder_branch=branch) for path in files]
+    _print_results(results, as_json)
+    ctx.exit(_exit_code(results))
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="输出目录（默认：工作区 outbox/空白台账模板）。")
+@click.pass_context
+def templates(ctx, out):
+    """生成各类 Excel 台账的空白模板（含下拉选项、日期格式、填写提示和填表说明）。
+
+    \b
+    示例：
+      taizhang templates
+      taizhang templates --out 模板
+    """
+    from pipeline.blank import write_templates
+    ws = _workspace(ctx)
+    folder = out or ws.outbox / "空白台账模板"
+    paths = write_templates(folder)
+    click.echo(f"已生成 {len(paths)} 个模板：{folder}")
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
+              show_default=True, help="演示工作区目录（将被重建）。")
+@click.option("--seed", type=int, default=2026, show_default=True, help="随机数种子（同一种子生成相同数据）。")
+@click.option("-q", "--quiet", is_flag=True, help="不显示进度。")
+def demo(directory, seed, quiet):
+    """生成示例学院（20 个党支部、数百名党员、一年台账，含几份故意出错的文件）并跑完整流程。
+
+    \b
+    示例：
+      taizhang demo
+      taizhang demo --dir /tmp/taizhang-demo
+    """
+    from pipeline.demo import run_demo
+    summary = run_demo(directory, seed=seed, progress=not quiet)
+    click.echo(summary)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

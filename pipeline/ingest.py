@@ -1,0 +1,250 @@
+"""The pipeline for one file, top to bottom: read → recognise → validate → store → receipt.
+
+`check_file` does everything that does not change the world (used by `validate`);
+`ingest` adds the store, the receipts and the copy of the original. A file is accepted
+whole or rejected whole; every issue is reported at once.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .formats import ITEMS, header_key
+from .issues import ERROR, Issue
+from .layout import Layout, layout_sheet
+from .readers import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_file, read_workbook
+from .store import LedgerRows
+from .validation import Context, Member, parse_rows, validate
+from .values import as_date, closest
+from .workspace import Workspace, copy_atomic, safe_name
+
+log = logging.getLogger(__name__)
+NO_BRANCH_FOLDER = "未识别支部"
+
+
+@dataclass
+class Result:
+    file: str
+    path: Path
+    received: dt.datetime
+    sha256: str = ""
+    status: str = "rejected"
+    branch: str | None = None
+    sheets: list[dict] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    ledgers: list[LedgerRows] = field(default_factory=list)
+    duplicate_of: str | None = None
+    receipt: Path | None = None
+    annotated: Path | None = None
+    stored: Path | None = None
+
+    @property
+    def items(self) -> list[str]:
+        codes = []
+        for sheet in self.sheets:
+            codes += sheet.get("codes") or [sheet["item"]]
+        return sorted(set(codes), key=codes.index)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.is_error]
+
+    def as_json(self) -> dict:
+        return {"file": self.file, "status": self.status, "branch": self.branch, "items": self.items,
+                "issues": [{k: v for k, v in i.as_dict().items() if k != "hint"} | {"hint": i.hint}
+                           for i in self.issues],
+                "receipt": str(self.receipt) if self.receipt else None}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fp:
+        for chunk in iter(lambda: fp.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- branch and period --------------------------------------------------------------
+
+def _branch_key(name: str) -> str:
+    return header_key(name).replace("党支部", "支部")
+
+
+def resolve_branch(layout: Layout, registered: list[str]) -> tuple[str | None, list[Issue]]:
+    where = {"sheet": layout.sheet, "cell": layout.branch_cell, "value": layout.branch}
+    if not registered:
+        return None, [Issue("no-registry", ERROR, "系统中还没有登记党组织设置，无法确认党支部", **where,
+                            hint="请组织部先提交《党组织设置表》（Z1）")]
+    if not layout.branch:
+        return None, [Issue("no-branch", ERROR, "无法确定这份台账属于哪个党支部", sheet=layout.sheet,
+                            hint="请在表头上方写明“党支部：XXX党支部”，或把文件放到收件箱中以支部命名的子文件夹")]
+    wanted = _branch_key(layout.branch)
+    exact = [name for name in registered if _branch_key(name) == wanted]
+    if len(exact) == 1:
+        return exact[0], []
+    near = closest(layout.branch, registered, n=3, cutoff=0.5)
+    source = {"info": "表头信息行", "title": "表名", "folder": "子文件夹名"}.get(layout.branch_from, "")
+    hint = f"是否为：{'、'.join(near)}？" if near else "请使用《党组织设置表》中登记的支部全称"
+    return None, [Issue("unknown-branch", ERROR, f"{source}中的党支部“{layout.branch}”未在党组织设置中登记",
+                        **where, hint=hint)]
+
+
+def _period(layout: Layout, rows, received: dt.date) -> tuple[str | None, int | None, dt.date]:
+    """(period key, year, as-of date). Dates are judged as of 填报日期 or the period's end."""
+    item = layout.item
+    if item.period == "snapshot":
+        return "snapshot", None, layout.filled_on or received
+    year, month = layout.year, layout.month
+    if year is None and layout.filled_on:
+        year = layout.filled_on.year
+    if year is None:
+        years = Counter(as_date(r.get(d)).year for r in rows for d in item.dates if as_date(r.get(d)))
+        year = years.most_common(1)[0][0] if years else received.year
+    if month:
+        end = dt.date(year, month, calendar.monthrange(year, month)[1])
+    else:
+        end = dt.date(year, 12, 31)
+    as_of = min(layout.filled_on or end, received)
+    if item.period == "none":
+        return None, year, as_of
+    return (f"{year:04d}-{month:02d}" if month else f"{year:04d}"), year, as_of
+
+
+# --- one file -----------------------------------------------------------------------
+
+def _order(layouts: list[Layout]) -> list[Layout]:
+    """The registry first, then rosters: later sheets of the same file check against them."""
+    rank = {"Z1": 0, "A1": 1}
+    return sorted(layouts, key=lambda lay: rank.get(lay.item.code, 2))
+
+
+def _registry_from(rows) -> list[str]:
+    return [r.get("党支部") for r in rows if r.ok("党支部")]
+
+
+def check_file(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,
+               received: dt.datetime | None = None) -> Result:
+    received = received or dt.datetime.now().replace(microsecond=0)
+    result = Result(name or path.name, path, received)
+    suffix = path.suffix.lower()
+    if suffix in WORD_SUFFIXES:
+        result.issues.append(Issue("file-unsupported", ERROR, "Word 格式的台账（会议记录、计划总结）暂不能自动读取",
+                                   hint="会议请先使用 Excel《组织生活登记表》登记"))
+        return result
+    if suffix not in EXCEL_SUFFIXES and suffix not in LEGACY_SUFFIXES:
+        result.issues.append(Issue("file-unsupported", ERROR, f"不支持的文件类型“{suffix or '无扩展名'}”",
+                                   hint="请提交 Excel 工作簿（.xlsx）"))
+        return result
+    result.issues += inspect_file(path, ws.limits)
+    if result.errors:
+        return result
+    raw_sheets, read_issues = read_workbook(path, ws.limits)
+    result.issues += read_issues
+    registry = [r["党支部"] for r in ws.store.registry()]
+    layouts = []
+    for raw in raw_sheets:
+        layout, issues = layout_sheet(raw, tuple(registry), folder_branch)
+        result.issues += issues
+        if layout is not None:
+            layouts.append(layout)
+    rosters: dict[str, list[Member]] = {}
+    for layout in _order(layouts):
+        _check_sheet(layout, ws, result, registry, rosters)
+    if not layouts and not result.errors:
+        result.issues.append(Issue("no-ledger", ERROR, "文件中没有可识别的台账工作表",
+                                   hint="请使用统一的台账模板（taizhang templates 可生成），第一行写明表名"))
+    branches = [s["branch"] for s in result.sheets if s.get("branch")]
+    result.branch = branches[0] if branches else (folder_branch or None)
+    result.status = "rejected" if result.errors else "accepted"
+    return result
+
+
+def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[str],
+                 rosters: dict[str, list[Member]]) -> None:
+    item = layout.item
+    received = result.received.date()
+    sheet_issues: list[Issue] = []
+    branch = None
+    if item.code != "Z1":
+        branch, issues = resolve_branch(layout, registry)
+        sheet_issues += issues
+    year = layout.year or (layout.filled_on.year if layout.filled_on else None)
+    ctx = Context(result.file, received, branch, year, layout.month, dues=ws.dues)
+    if branch is not None and item.code not in ("A1", "Z1"):
+        ctx.roster = rosters[branch] if branch in rosters else ws.store.roster(branch, year)
+    rows, issues = parse_rows(layout, ctx)
+    sheet_issues += issues
+    period, ctx.year, ctx.as_of = _period(layout, rows, received)
+    if not rows and not any(i.is_error for i in sheet_issues):
+        sheet_issues.append(Issue("no-data", "warning", "表中没有数据行", sheet=layout.sheet))
+    sheet_issues += validate(rows, item, ctx)
+    sheet_issues.sort(key=lambda i: (i.row or 0, i.cell or ""))
+    result.issues += sheet_issues
+    codes = sorted({r.item for r in rows}) if item.code == "B" else [item.code]
+    result.sheets.append({"sheet": layout.sheet, "item": item.code, "codes": codes, "branch": branch,
+                          "period": period if period != "snapshot" else None, "rows": len(rows)})
+    if any(i.is_error for i in sheet_issues):
+        return
+    if item.code == "Z1":
+        registry[:] = _registry_from(rows)
+    if item.code == "A1" and branch:
+        rosters[branch] = [Member(r.get("姓名"), r.get("人员类别"), r.get("党员身份"), as_date(r.get("入党时间")),
+                                  as_date(r.get("转正时间")), r.get("身份证号")) for r in rows]
+    result.ledgers.append(LedgerRows(item.code, branch, period, layout.sheet, ctx.as_of, rows))
+
+
+def ingest(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,
+           received: dt.datetime | None = None) -> Result:
+    """Check, store (one transaction), copy the original to archive/ or rejected/, write receipts."""
+    received = received or dt.datetime.now().replace(microsecond=0)
+    display = name or path.name
+    sha = file_sha256(path)
+    earlier = ws.store.accepted_with_hash(sha)
+    if earlier is not None:
+        result = Result(display, path, received, sha, "duplicate", earlier.branch,
+                        duplicate_of=f"{earlier.received_at:%Y-%m-%d %H:%M}（{earlier.file_name}）")
+        result.issues.append(Issue("duplicate-file", "warning", "该文件此前已提交并入库，本次不再重复入库"))
+    else:
+        result = check_file(path, ws, name=display, folder_branch=folder_branch, received=received)
+        result.sha256 = sha
+    sub_id = ws.store.record_submission(_submission_row(result, path), result.ledgers, result.issues)
+    result.stored = _keep_original(result, ws)
+    _write_receipts(result, ws)
+    ws.store.set_paths(sub_id, str(result.stored), str(result.receipt))
+    log.info("%s %s branch=%s items=%s errors=%d warnings=%d", display, result.status, result.branch,
+             ",".join(result.items), len(result.errors), len(result.issues) - len(result.errors))
+    return result
+
+
+def _submission_row(result: Result, path: Path) -> dict:
+    errors = len(result.errors)
+    return {"file_name": result.file, "sha256": result.sha256, "size": path.stat().st_size,
+            "received_at": result.received, "status": result.status, "branch": result.branch,
+            "items": ",".join(result.items), "error_count": errors,
+            "warning_count": len(result.issues) - errors}
+
+
+def _keep_original(result: Result, ws: Workspace) -> Path:
+    branch = safe_name(result.branch or NO_BRANCH_FOLDER)
+    if result.status == "accepted":
+        folder = ws.archive / str(result.received.year) / branch
+    elif result.status == "duplicate":
+        folder = ws.archive / "重复提交" / branch
+    else:
+        folder = ws.rejected / branch
+    return copy_atomic(result.path, folder, safe_name(result.file, "文件"))
+
+
+def _write_receipts(result: Result, ws: Workspace) -> None:
+    from .receipts import annotate_workbook, write_text_receipt
+    folder = ws.receipts / safe_name(result.branch or NO_BRANCH_FOLDER)
+    stem = safe_name(Path(result.file).stem, "文件")
+    result.receipt = write_text_receipt(result, folder / f"{stem}.回执.txt")
+    if result.status == "rejected" and result.path.suffix.lower() in EXCEL_SUFFIXES and not any(
+            i.code.startswith("file-") for i in result.issues):
+        result.annotated = annotate_workbook(result.path, result.issues, folder / f"{stem}.回执.xlsx")

@@ -1,0 +1,285 @@
+"""The store: submissions, accepted ledgers and their records, and every issue.
+
+SQLAlchemy Core over SQLite by default (a PostgreSQL URL works the same). One
+transaction per file. A newer accepted ledger for the same (branch, item, period)
+supersedes the older one; a record with a `record_key` (a meeting: date and topic)
+supersedes an older record with the same key. Nothing is deleted: history stays.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import (Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+                        create_engine, event, func, select, update)
+from sqlalchemy.exc import SQLAlchemyError
+
+from .formats import ITEMS, Item
+from .issues import Issue, PipelineError
+from .validation import Member
+from .values import as_date
+
+metadata = MetaData()
+
+submissions = Table(
+    "submissions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_name", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("size", Integer),
+    Column("received_at", DateTime, nullable=False),
+    Column("status", String(16), nullable=False),        # accepted | rejected | duplicate
+    Column("branch", String(100)),
+    Column("items", String(200)),
+    Column("error_count", Integer, default=0),
+    Column("warning_count", Integer, default=0),
+    Column("duplicate_of", Integer, ForeignKey("submissions.id")),
+    Column("stored_path", Text),
+    Column("receipt_path", Text),
+)
+
+ledgers = Table(
+    "ledgers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+    Column("item", String(8), nullable=False),
+    Column("branch", String(100)),
+    Column("period", String(10)),                        # '2026', '2026-03', or NULL
+    Column("sheet", String(100)),
+    Column("row_count", Integer),
+    Column("as_of", String(10)),
+    Column("superseded_by", Integer, ForeignKey("ledgers.id")),
+    Index("ix_ledgers_key", "branch", "item", "period"),
+)
+
+records = Table(
+    "records", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ledger_id", Integer, ForeignKey("ledgers.id"), nullable=False, index=True),
+    Column("item", String(8), nullable=False),
+    Column("branch", String(100)),
+    Column("line", Integer),
+    Column("record_key", String(300)),
+    Column("person", String(40)),
+    Column("day", String(16)),
+    Column("data", Text, nullable=False),
+    Column("superseded_by", Integer, ForeignKey("records.id")),
+    Index("ix_records_lookup", "branch", "item", "record_key"),
+)
+
+issues_table = Table(
+    "issues", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("severity", String(8)),
+    Column("code", String(40)),
+    Column("sheet", String(100)),
+    Column("cell", String(16)),
+    Column("column_name", String(100)),
+    Column("value", Text),
+    Column("message", Text),
+    Column("hint", Text),
+)
+
+
+# --- encoding records ---------------------------------------------------------------
+
+def encode_value(kind: str, value):
+    if value is None:
+        return None
+    if kind == "month":
+        return f"{value[0]:04d}-{value[1]:02d}"
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat(timespec="minutes") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def decode_value(kind: str, value):
+    if value is None:
+        return None
+    if kind == "month":
+        year, month = value.split("-")
+        return (int(year), int(month))
+    if kind in ("date", "birth"):
+        return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+    if kind in ("money", "percent", "hours"):
+        return Decimal(value)
+    if kind == "names":
+        return tuple(value)
+    return value
+
+
+def encode_record(item: Item, values: dict) -> str:
+    fields = item.by_name
+    data = {k: encode_value(fields[k].type if k in fields else "text", v) for k, v in values.items()}
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def decode_record(item: Item, text: str) -> dict:
+    fields = item.by_name
+    return {k: decode_value(fields[k].type if k in fields else "text", v) for k, v in json.loads(text).items()}
+
+
+def _fields_item(code: str) -> Item:
+    return ITEMS["B"] if code.startswith("B") else ITEMS[code]
+
+
+@dataclass(frozen=True)
+class LedgerRows:
+    """An accepted sheet ready to store."""
+    item: str              # the sheet's item (B for the mixed meeting form)
+    branch: str | None
+    period: str | None
+    sheet: str
+    as_of: dt.date | None
+    rows: list             # validation.Row
+
+
+class Store:
+    def __init__(self, url: str):
+        self.url = url
+        try:
+            self.engine = create_engine(url, future=True)
+            if url.startswith("sqlite"):
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise PipelineError(f"无法打开数据库 {url}：{exc}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- writing ------------------------------------------------------------------
+
+    def record_submission(self, sub: dict, sheets: list[LedgerRows], found: list[Issue]) -> int:
+        """Store one file: its submission row, ledgers, records and issues — one transaction."""
+        try:
+            with self.engine.begin() as conn:
+                sub_id = conn.execute(submissions.insert().values(**sub)).inserted_primary_key[0]
+                for sheet in sheets:
+                    self._store_ledger(conn, sub_id, sheet)
+                if found:
+                    conn.execute(issues_table.insert(), [
+                        {"submission_id": sub_id, "severity": i.severity, "code": i.code, "sheet": i.sheet,
+                         "cell": i.cell, "column_name": i.column, "value": i.value, "message": i.message,
+                         "hint": i.hint} for i in found])
+                return sub_id
+        except SQLAlchemyError as exc:
+            raise PipelineError(f"写入数据库失败：{exc}") from exc
+
+    def set_paths(self, sub_id: int, stored_path: str | None, receipt_path: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(submissions).where(submissions.c.id == sub_id)
+                         .values(stored_path=stored_path, receipt_path=receipt_path))
+
+    def _store_ledger(self, conn, sub_id: int, sheet: LedgerRows) -> None:
+        ledger_id = conn.execute(ledgers.insert().values(
+            submission_id=sub_id, item=sheet.item, branch=sheet.branch, period=sheet.period,
+            sheet=sheet.sheet, row_count=len(sheet.rows),
+            as_of=sheet.as_of.isoformat() if sheet.as_of else None)).inserted_primary_key[0]
+        if sheet.period is not None:
+            conn.execute(update(ledgers).where(
+                ledgers.c.branch.is_(sheet.branch) if sheet.branch is None else ledgers.c.branch == sheet.branch,
+                ledgers.c.item == sheet.item, ledgers.c.period == sheet.period,
+                ledgers.c.id != ledger_id, ledgers.c.superseded_by.is_(None)).values(superseded_by=ledger_id))
+        payload = []
+        for row in sheet.rows:
+            item = ITEMS[row.item]
+            key = _record_key(item, row.values)
+            person = row.values.get(item.person) if item.person else None
+            day = next((row.values[d] for d in item.dates if row.values.get(d) is not None), None)
+            payload.append({"ledger_id": ledger_id, "item": row.item, "branch": sheet.branch, "line": row.line,
+                            "record_key": key, "person": person,
+                            "day": as_date(day).isoformat() if as_date(day) else None,
+                            "data": encode_record(_fields_item(row.item), row.values)})
+        if not payload:
+            return
+        conn.execute(records.insert(), payload)
+        keyed = [p["record_key"] for p in payload if p["record_key"]]
+        for key in keyed:
+            newest = conn.execute(select(func.max(records.c.id)).where(
+                records.c.ledger_id == ledger_id, records.c.record_key == key)).scalar_one()
+            conn.execute(update(records).where(
+                records.c.branch == sheet.branch, records.c.record_key == key, records.c.id != newest,
+                records.c.superseded_by.is_(None)).values(superseded_by=newest))
+
+    # --- reading ------------------------------------------------------------------
+
+    def accepted_with_hash(self, sha256: str):
+        with self.engine.connect() as conn:
+            return conn.execute(select(submissions).where(
+                submissions.c.sha256 == sha256, submissions.c.status == "accepted")
+                .order_by(submissions.c.id)).first()
+
+    def active_records(self, item: str, branch: str | None = None, period: str | None = None) -> list[dict]:
+        """Records of live ledgers (not superseded), newest ledger first."""
+        query = (select(records.c.data, records.c.item, ledgers.c.period, ledgers.c.id)
+                 .join(ledgers, records.c.ledger_id == ledgers.c.id)
+                 .where(records.c.item == item, records.c.superseded_by.is_(None),
+                        ledgers.c.superseded_by.is_(None))
+                 .order_by(ledgers.c.id.desc(), records.c.line))
+        if branch is not None:
+            query = query.where(records.c.branch == branch)
+        if period is not None:
+            query = query.where(ledgers.c.period == period)
+        with self.engine.connect() as conn:
+            return [decode_record(_fields_item(r.item), r.data) for r in conn.execute(query)]
+
+    def registry(self) -> list[dict]:
+        """The registered branches (the live 党组织设置表)."""
+        return self.active_records("Z1")
+
+    def roster(self, branch: str, year: int | None = None) -> list[Member] | None:
+        """The branch's live roster for `year` (else the newest one); None if there is none."""
+        query = (select(ledgers.c.id, ledgers.c.period).where(
+            ledgers.c.item == "A1", ledgers.c.branch == branch, ledgers.c.superseded_by.is_(None))
+            .order_by(ledgers.c.period.desc(), ledgers.c.id.desc()))
+        with self.engine.connect() as conn:
+            found = conn.execute(query).all()
+            if not found:
+                return None
+            chosen = next((r for r in found if year is None or (r.period or "") <= str(year)), found[-1])
+            rows = conn.execute(select(records.c.data).where(records.c.ledger_id == chosen.id)
+                                .order_by(records.c.line)).all()
+        item = ITEMS["A1"]
+        members = []
+        for (data,) in rows:
+            v = decode_record(item, data)
+            members.append(Member(v.get("姓名"), v.get("人员类别"), v.get("党员身份"), as_date(v.get("入党时间")),
+                                  as_date(v.get("转正时间")), v.get("身份证号")))
+        return members
+
+    def submissions(self, limit: int = 100) -> list:
+        with self.engine.connect() as conn:
+            return conn.execute(select(submissions).order_by(submissions.c.id.desc()).limit(limit)).all()
+
+    def ledger_history(self, branch: str, item: str) -> list:
+        with self.engine.connect() as conn:
+            return conn.execute(select(ledgers, submissions.c.file_name, submissions.c.received_at)
+                                .join(submissions, ledgers.c.submission_id == submissions.c.id)
+                                .where(ledgers.c.branch == branch, ledgers.c.item == item)
+                                .order_by(ledgers.c.id)).all()
+
+
+def _record_key(item: Item, values: dict) -> str | None:
+    if not item.record_key:
+        return None
+    parts = [encode_value("text", as_date(values.get(k)) or values.get(k)) for k in item.record_key]
+    if any(p is None for p in parts):
+        return None
+    return json.dumps([item.code, *parts], ensure_ascii=False)
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

@@ -1,0 +1,225 @@
+"""From a laid-out sheet to validated rows: cells, then rows, then item rules.
+
+`parse_rows` casts every cell by its field type and collects one issue per bad cell;
+`Row.bad` remembers those cells so that rules depending on them stay silent (one
+wrong cell gives one error). `rules.py` holds the per-item rules.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .dues import DuesRules
+from .formats import ITEMS, MEETING_CODE, Field, Item
+from .issues import ERROR, WARNING, Issue, cell_ref, show_value
+from .layout import GRID_TOTAL, MEETING_ITEMS, Column, Layout
+from .values import UNCALCULATED, Bad, CellError, TYPE_FORMS, as_date, is_blank
+
+_UNCACHED_TYPES = {"id_card"}
+_cache: dict = {}
+
+
+def parse_value(fld: Field, raw):
+    """Cast a raw cell; results of the same (field, value) are computed once."""
+    if fld.type in _UNCACHED_TYPES:
+        return fld.parser(raw, fld)
+    key = (id(fld), type(raw), raw)
+    try:
+        return _cache[key]
+    except KeyError:
+        pass
+    except TypeError:
+        return fld.parser(raw, fld)
+    value = fld.parser(raw, fld)
+    if len(_cache) < 100_000:
+        _cache[key] = value
+    return value
+
+
+@dataclass(frozen=True)
+class Row:
+    """One record as read: parsed values, raw values and where each came from."""
+    sheet: str
+    line: int
+    item: str
+    values: dict
+    raw: dict
+    columns: dict            # field name → Column
+    bad: frozenset = frozenset()
+
+    def get(self, name: str):
+        return self.values.get(name)
+
+    def ok(self, *names: str) -> bool:
+        """All these fields have a good, non-empty value."""
+        return all(self.values.get(n) is not None and n not in self.bad for n in names)
+
+    def issue(self, name: str, code: str, message: str, hint: str | None = None,
+              severity: str = ERROR) -> Issue:
+        col = self.columns.get(name)
+        return Issue(code, severity, message, sheet=self.sheet,
+                     cell=cell_ref(col.index if col else None, self.line),
+                     column=col.header if col else name,
+                     value=show_value(self.raw.get(name)), hint=hint, row=self.line)
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    status: str | None
+    identity: str | None
+    joined: dt.date | None
+    full: dt.date | None
+    id_card: str | None = None
+
+
+@dataclass
+class Context:
+    """What rules need to know beyond the rows."""
+    file: str
+    received: dt.date
+    branch: str | None = None
+    year: int | None = None
+    month: int | None = None
+    as_of: dt.date | None = None
+    roster: list[Member] | None = None
+    dues: DuesRules = field(default_factory=DuesRules)
+
+    def members_on(self, day: dt.date) -> list[Member]:
+        return [m for m in self.roster or () if m.joined is None or m.joined <= day]
+
+
+def _cell_issue(col: Column, line: int, sheet: str, raw, code: str, message: str,
+                hint: str | None = None, severity: str = ERROR) -> Issue:
+    return Issue(code, severity, message, sheet=sheet, cell=cell_ref(col.index, line),
+                 column=col.header, value=show_value(raw), hint=hint, row=line)
+
+
+def _cast(fld: Field, col: Column, line: int, sheet: str, raw, item_code: str, ctx: Context):
+    """(value, issue) for one cell."""
+    if isinstance(raw, CellError):
+        return None, _cell_issue(col, line, sheet, raw, "cell-error", f"单元格是错误值 {raw}",
+                                 "请修正该单元格的公式或改为直接填写数值")
+    if raw is UNCALCULATED:
+        return None, _cell_issue(col, line, sheet, None, "formula-no-value", "该单元格是公式，但文件中没有保存计算结果",
+                                 "请在 Excel 中打开并保存后重新提交")
+    if is_blank(raw):
+        if fld.is_required(item_code):
+            form = TYPE_FORMS.get(fld.type)
+            return None, _cell_issue(col, line, sheet, None, "required", f"“{col.header}”为必填项，不能为空",
+                                     f"请填写{form}" if form else None)
+        return None, None
+    value = parse_value(fld, raw)
+    if isinstance(value, Bad):
+        return None, _cell_issue(col, line, sheet, raw, value.code, value.message, value.hint)
+    day = as_date(value)
+    if day is not None and day > ctx.received:
+        return None, _cell_issue(col, line, sheet, raw, "future-date",
+                                 f"日期 {day.isoformat()} 晚于提交日期 {ctx.received.isoformat()}",
+                                 "请核对年份和月份")
+    return value, None
+
+
+def missing_columns(layout: Layout, item_codes: set[str]) -> list[Issue]:
+    """Required columns absent from the header: one error each, not one per row."""
+    item = ITEMS["B"] if layout.item.code in MEETING_ITEMS else layout.item
+    present = {c.field for c in layout.columns if c.field}
+    if layout.grid:
+        present |= {"月份", "实缴金额"}
+    codes = item_codes or {layout.item.code}
+    issues = []
+    for fld in item.fields:
+        if fld.name in present:
+            continue
+        if layout.item.code in MEETING_ITEMS and fld.name == "会议类型" and layout.item.code != "B":
+            continue
+        needed = [c for c in sorted(codes) if fld.is_required(c)]
+        if needed:
+            labels = "、".join(fld.labels[:6])
+            issues.append(Issue("missing-column", ERROR, f"缺少必填列“{fld.name}”", sheet=layout.sheet,
+                                cell=None, column=fld.name, row=layout.header_rows[-1],
+                                hint=f"请在表头增加该列（列名可写作：{labels}）"))
+    return issues
+
+
+def parse_rows(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
+    if layout.grid:
+        return _parse_grid(layout, ctx)
+    item = ITEMS["B"] if layout.item.code in MEETING_ITEMS else layout.item
+    cols = [(c, item.by_name[c.field]) for c in layout.columns if c.field in item.by_name]
+    type_col = next(((c, f) for c, f in cols if f.name == "会议类型"), None)
+    rows, issues, codes = [], [], set()
+    for line, values in layout.data:
+        parsed, raw, bad = {}, {}, set()
+        code = layout.item.code
+        if type_col:
+            c, f = type_col
+            value = values[c.index - 1] if c.index <= len(values) else None
+            kind, _ = _cast(f, c, line, layout.sheet, value, "B", ctx)
+            code = MEETING_CODE.get(kind, code) if kind else code
+        for col, fld in cols:
+            value = values[col.index - 1] if col.index <= len(values) else None
+            raw[fld.name] = value
+            result, issue = _cast(fld, col, line, layout.sheet, value, code, ctx)
+            if issue:
+                issues.append(issue)
+                bad.add(fld.name)
+            if result is not None:
+                parsed[fld.name] = result
+        codes.add(code)
+        rows.append(Row(layout.sheet, line, code, parsed, raw, {c.field: c for c, _ in cols}, frozenset(bad)))
+    return rows, missing_columns(layout, codes) + issues
+
+
+def _parse_grid(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
+    """C2 as a year grid: 姓名 | 1月 … 12月 | 合计 → one row per member and month."""
+    item = layout.item
+    name_col = layout.column_of("姓名")
+    total_col = layout.column_of(GRID_TOTAL)
+    months = [c for c in layout.columns if c.month]
+    issues = missing_columns(layout, {item.code})
+    rows: list[Row] = []
+    if name_col is None:
+        return rows, issues
+    if ctx.year is None:
+        return rows, issues + [Issue("no-period", ERROR, "按月份列填写的党费收缴表需要写明年度", sheet=layout.sheet,
+                                     hint="请在表名或表头上方写明，如“2026年度党费收缴登记表”")]
+    paid_field = item.by_name["实缴金额"]
+    for line, values in layout.data:
+        get = lambda c: values[c.index - 1] if c and c.index <= len(values) else None  # noqa: E731
+        name, issue = _cast(item.by_name["姓名"], name_col, line, layout.sheet, get(name_col), "C2", ctx)
+        if issue:
+            issues.append(issue)
+            continue
+        total = Decimal(0)
+        any_bad = False
+        for col in months:
+            amount, issue = _cast(paid_field, col, line, layout.sheet, get(col), "C-grid", ctx)
+            if issue:
+                issues.append(issue)
+                any_bad = True
+                continue
+            if amount is None:
+                continue
+            total += amount
+            rows.append(Row(layout.sheet, line, "C2", {"姓名": name, "月份": (ctx.year, col.month), "实缴金额": amount},
+                            {"姓名": get(name_col), "实缴金额": get(col)},
+                            {"姓名": name_col, "实缴金额": col}))
+        if total_col and not any_bad:
+            stated, issue = _cast(paid_field, total_col, line, layout.sheet, get(total_col), "C-grid", ctx)
+            if issue:
+                issues.append(issue)
+            elif stated is not None and stated != total:
+                issues.append(_cell_issue(total_col, line, layout.sheet, get(total_col), "count-mismatch",
+                                          f"合计 {stated} 元与1～12月之和 {total} 元不符", "请核对合计或各月金额",
+                                          WARNING))
+    return rows, issues
+
+
+def validate(rows: list[Row], layout_item: Item, ctx: Context) -> list[Issue]:
+    from .rules import rules_for
+    issues: list[Issue] = []
+    for rule in rules_for(layout_item.code):
+        issues.extend(rule(rows, ctx))
+    return issues

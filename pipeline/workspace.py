@@ -1,0 +1,158 @@
+"""A workspace: inbox/, outbox/, archive/, rejected/, work/, a database and a config file.
+
+`--home DIR` or the TAIZHANG_HOME environment variable selects one; the default is
+the current directory. Paths are pathlib throughout so the code runs on a Windows
+server too.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .dues import DuesRules, load_bands
+from .issues import PipelineError
+from .readers import Limits
+
+CONFIG_NAME = "taizhang.toml"
+DB_NAME = "taizhang.db"
+DEFAULT_CONFIG = """\
+# taizhang 工作区配置（TOML 格式）。修改后重新运行命令即可生效。
+
+[college]
+# 学院名称，用于文书标题
+name = "示例职业技术学院"
+
+[database]
+# 默认使用工作区内的 SQLite 数据库；也可填 PostgreSQL 地址，如
+# url = "postgresql+psycopg://user:pass@host/taizhang"
+url = ""
+
+[dues]
+# 党费取整方式：ROUND_HALF_UP（四舍五入到分，默认）、ROUND_DOWN（舍去）、ROUND_UP（进位）
+rounding = "ROUND_HALF_UP"
+# 自定义党费比例表（CSV，格式同 pipeline/data/dues_rates.csv）；留空使用内置规定
+rates_file = ""
+
+[limits]
+# 单个文件大小上限（MB）
+max_file_mb = 50
+"""
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_name(text: str, fallback: str = "未命名", limit: int = 80) -> str:
+    """A file or folder name from data: no separators, no control characters, not reserved."""
+    name = _UNSAFE.sub("_", str(text or "")).strip().strip(".").strip()
+    if not name or name.upper().split(".")[0] in _RESERVED:
+        name = fallback if not name else f"_{name}"
+    return name[:limit]
+
+
+@dataclass
+class Workspace:
+    home: Path
+    config: dict = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, home: str | os.PathLike | None = None) -> "Workspace":
+        root = Path(home or os.environ.get("TAIZHANG_HOME") or ".").resolve()
+        config_path = root / CONFIG_NAME
+        config = {}
+        if config_path.exists():
+            try:
+                config = tomllib.loads(config_path.read_text("utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise PipelineError(f"配置文件 {config_path} 格式有误：{exc}") from exc
+        return cls(root, config)
+
+    def init(self) -> list[Path]:
+        """Create the folders, the config file and the database; return what was created."""
+        made = []
+        for path in (self.inbox, self.outbox, self.archive, self.rejected, self.work, self.receipts):
+            if not path.exists():
+                path.mkdir(parents=True)
+                made.append(path)
+        config_path = self.home / CONFIG_NAME
+        if not config_path.exists():
+            write_atomic(config_path, DEFAULT_CONFIG.encode("utf-8"))
+            made.append(config_path)
+            self.config = tomllib.loads(DEFAULT_CONFIG)
+        self.store   # creates the database
+        return made
+
+    def section(self, name: str) -> dict:
+        return self.config.get(name, {}) or {}
+
+    inbox = property(lambda self: self.home / "inbox")
+    outbox = property(lambda self: self.home / "outbox")
+    archive = property(lambda self: self.home / "archive")
+    rejected = property(lambda self: self.home / "rejected")
+    work = property(lambda self: self.home / "work")
+    receipts = property(lambda self: self.outbox / "回执")
+
+    @property
+    def db_url(self) -> str:
+        return self.section("database").get("url") or f"sqlite:///{(self.home / DB_NAME).as_posix()}"
+
+    @cached_property
+    def store(self):
+        from .store import Store
+        self.home.mkdir(parents=True, exist_ok=True)
+        return Store(self.db_url)
+
+    @cached_property
+    def dues(self) -> DuesRules:
+        cfg = self.section("dues")
+        rates = cfg.get("rates_file") or ""
+        bands = load_bands(self.home / rates) if rates else None
+        return DuesRules(bands, cfg.get("rounding", "ROUND_HALF_UP"))
+
+    @cached_property
+    def limits(self) -> Limits:
+        mb = int(self.section("limits").get("max_file_mb", 50))
+        return Limits(file_bytes=mb * 2**20)
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write to a temporary file beside `target`, fsync, then os.replace into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~tz-", suffix=target.suffix, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            fp.write(data)
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def unique_path(folder: Path, name: str) -> Path:
+    """folder/name, or folder/name(2).ext … when taken: never overwrite."""
+    target = folder / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    n = 2
+    while target.exists():
+        target = folder / f"{stem}({n}){suffix}"
+        n += 1
+    return target
+
+
+def copy_atomic(source: Path, folder: Path, name: str) -> Path:
+    """Copy `source` into `folder` under a free name, complete or not at all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = unique_path(folder, name)
+    write_atomic(target, source.read_bytes())
+    return target
