@@ -217,7 +217,7 @@ def _grid_sheet(wb, branch: Branch, college: College, paid: dict) -> None:
         ws.cell(row=r, column=2, value=p.name)
         for m, amount in paid[p.name].items():
             ws.cell(row=r, column=m + 2, value=float(amount))
-        ws.cell(row=r, column=15, value=f"=SUM(C{r}:N{r})")
+        ws.cell(row=r, column=15, value=float(sum(paid[p.name].values())))
         r += 1
     ws.cell(row=r, column=1, value="合计")
     ws.cell(row=r + 1, column=1, value=f"收缴人：{branch.secretary.name}")

@@ -23,6 +23,8 @@ class Field:
     synonyms: tuple[str, ...] = ()
     enum: dict = dc_field(default_factory=dict)   # canonical value → synonyms
     hint: str = ""
+    column_required: bool = False        # the column must exist even where a value may be empty
+    future_ok: bool = False              # a deadline or term end: may lie after the day received
 
     @cached_property
     def labels(self) -> tuple[str, ...]:
@@ -72,10 +74,10 @@ class Item:
         return (self.name, *self.titles)
 
 
-def F(name, type="text", req=False, syn=(), enum=None, hint=""):
+def F(name, type="text", req=False, syn=(), enum=None, hint="", col=False, future=False):
     if isinstance(syn, str):
         syn = tuple(syn.split())
-    return Field(name, type, req, tuple(syn), enum or {}, hint)
+    return Field(name, type, req, tuple(syn), enum or {}, hint, col, future)
 
 
 # --- enums -----------------------------------------------------------------------
@@ -151,7 +153,8 @@ def _meeting(code: str) -> Item:
 
 ITEM_LIST: tuple[Item, ...] = (
     Item("Z1", "党组织设置表", "Z 组织设置", (
-        F("党总支", "text", True, syn="所属党总支 党总支名称 总支 上级党组织"),
+        F("党总支", "text", syn="所属党总支 党总支名称 总支 上级党组织", col=True,
+          hint="直属学院党委的党支部此项空着"),
         F("党支部", "text", True, syn="党支部名称 支部名称 支部"),
         F("支部类型", "enum", True, enum=BRANCH_TYPE, syn="党支部类型 类型"),
         F("书记", "name", True, syn="支部书记 党支部书记 书记姓名"),
@@ -197,7 +200,7 @@ ITEM_LIST: tuple[Item, ...] = (
         F("姓名", "name", True, syn=NAME_SYN),
         F("接收为预备党员时间", "date", True, syn="入党时间 接收时间 接收预备党员时间"),
         F("入党介绍人", "names", True, syn="介绍人"),
-        F("预备期满时间", "date", syn="预备期满日期"),
+        F("预备期满时间", "date", syn="预备期满日期", future=True),
         F("转正时间", "date", syn="转正日期"),
         F("延长预备期", "bool", syn="是否延长预备期 延长预备期（是/否）"),
         F("考察情况", syn="考察意见 考察记录"),
@@ -296,7 +299,7 @@ ITEM_LIST: tuple[Item, ...] = (
         F("党员姓名", "name", True, syn="姓名"),
         F("承诺事项", "text", True, syn="承诺内容 承诺"),
         F("承诺时间", "date", True, syn="承诺日期"),
-        F("完成时限", "date", syn="时限 完成时间"),
+        F("完成时限", "date", syn="时限 完成时间", future=True),
         F("践诺情况", syn="落实情况 完成情况"),
         F("评价", "enum", enum=RATING, syn="评议 评价等次"),
     ), titles=("承诺践诺登记表", "党员承诺践诺"), person="党员姓名", dates=("承诺时间",)),
@@ -321,7 +324,7 @@ ITEM_LIST: tuple[Item, ...] = (
         F("宣传委员", "name", syn="宣传委员姓名"),
         F("纪检委员", "name", syn="纪律检查委员 纪检委员姓名"),
         F("本届任期开始", "date", True, syn="任期开始 任期开始时间 本届任期起 换届时间 选举时间"),
-        F("本届任期结束", "date", True, syn="任期结束 任期届满时间 本届任期止 任期结束时间"),
+        F("本届任期结束", "date", True, syn="任期结束 任期届满时间 本届任期止 任期结束时间", future=True),
         F("党小组数", "int", syn="党小组个数 党小组数量"),
     ), titles=("支部基本情况表", "党支部基本情况", "党支部基本信息"),
        note="支部委员会（组织委员、宣传委员）：正式党员7人以上的支部必须设立。"),
@@ -360,7 +363,7 @@ ITEM_LIST: tuple[Item, ...] = (
         F("检查单位", "text", True, syn="检查组 检查部门"),
         F("发现问题", "text", True, syn="存在问题 问题 问题描述"),
         F("整改措施", "text", True, syn="措施 整改办法"),
-        F("整改时限", "date", syn="时限 完成时限"),
+        F("整改时限", "date", syn="时限 完成时限", future=True),
         F("完成情况", "enum", enum=RECTIFY, syn="整改情况 整改进度 状态"),
         F("责任人", "name", True, syn="整改责任人"),
     ), titles=("检查整改登记", "整改台账", "问题整改登记表"), dates=("检查日期",)),

@@ -181,7 +181,7 @@ def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[s
     sheet_issues += issues
     period, ctx.year, ctx.as_of = _period(layout, rows, received)
     if not rows and not any(i.is_error for i in sheet_issues):
-        sheet_issues.append(Issue("no-data", "warning", "表中没有数据行", sheet=layout.sheet))
+        sheet_issues.append(Issue("no-data", "warning", "表中没有数据行（本期确无记录的可忽略此提示）", sheet=layout.sheet))
     sheet_issues += validate(rows, item, ctx)
     sheet_issues.sort(key=lambda i: (i.row or 0, i.cell or ""))
     result.issues += sheet_issues

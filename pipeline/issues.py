@@ -52,7 +52,7 @@ class Issue:
         if self.column:
             parts.append(f"（{self.column}）")
         line = " ".join(parts[:2]) + (parts[2] if len(parts) > 2 else "")
-        line += f"：{self.message}"
+        line += f"：{self.message}" if len(parts) > 1 else f" {self.message}"
         if self.value not in (None, ""):
             line += f" 〔填写内容：{self.value}〕"
         if self.hint:

@@ -274,18 +274,29 @@ def dues_payments(rows: list[Row], ctx: Context):
                 months[month] = months.get(month, Decimal(0)) + row.get("实缴金额")
                 first_row.setdefault(row.get("姓名"), row)
     last = ctx.as_of.month if ctx.as_of and ctx.year == ctx.as_of.year else 12
+    starts = {}
+    for member in ctx.roster or ():
+        if member.joined and member.joined <= (ctx.as_of or ctx.received):
+            starts[member.name] = member.joined.month if member.joined.year == ctx.year else 1
+            if member.name not in paid and rows:
+                paid[member.name] = {}
+                first_row.setdefault(member.name, None)
     for name, months in paid.items():
         run: list[int] = []
-        for month in range(1, last + 1):
+        for month in range(starts.get(name, 1), last + 1):
             if months.get(month, Decimal(0)) > 0:
                 run = []
                 continue
             run.append(month)
-            if len(run) == 6:
-                yield first_row[name].issue("姓名", "dues-unpaid-6-months",
-                                            f"{name} 已连续6个月（{run[0]}月～{run[-1]}月）未交纳党费",
-                                            "党章第九条：连续六个月不交纳党费，又无正当理由的，按自行脱党处理——请支部核实",
-                                            WARNING)
+        if len(run) >= 6:
+            message = f"{name} 已连续{len(run)}个月（{run[0]}月～{run[-1]}月）未交纳党费"
+            hint = "党章第九条：连续六个月不交纳党费，又无正当理由的，按自行脱党处理——请支部核实"
+            row = first_row.get(name)
+            if row is not None:
+                yield row.issue("姓名", "dues-unpaid-6-months", message, hint, WARNING)
+            else:
+                yield Issue("dues-unpaid-6-months", WARNING, message + "（收缴登记中没有其记录）",
+                            sheet=rows[0].sheet, value=name, hint=hint)
 
 
 # --- E 综合, F 述职 ------------------------------------------------------------------

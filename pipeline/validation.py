@@ -114,7 +114,7 @@ def _cast(fld: Field, col: Column, line: int, sheet: str, raw, item_code: str, c
     if isinstance(value, Bad):
         return None, _cell_issue(col, line, sheet, raw, value.code, value.message, value.hint)
     day = as_date(value)
-    if day is not None and day > ctx.received:
+    if day is not None and day > ctx.received and not fld.future_ok:
         return None, _cell_issue(col, line, sheet, raw, "future-date",
                                  f"日期 {day.isoformat()} 晚于提交日期 {ctx.received.isoformat()}",
                                  "请核对年份和月份")
@@ -134,7 +134,7 @@ def missing_columns(layout: Layout, item_codes: set[str]) -> list[Issue]:
             continue
         if layout.item.code in MEETING_ITEMS and fld.name == "会议类型" and layout.item.code != "B":
             continue
-        needed = [c for c in sorted(codes) if fld.is_required(c)]
+        needed = [c for c in sorted(codes) if fld.is_required(c) or fld.column_required]
         if needed:
             labels = "、".join(fld.labels[:6])
             issues.append(Issue("missing-column", ERROR, f"缺少必填列“{fld.name}”", sheet=layout.sheet,
@@ -195,7 +195,9 @@ def _parse_grid(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
         total = Decimal(0)
         any_bad = False
         for col in months:
-            amount, issue = _cast(paid_field, col, line, layout.sheet, get(col), "C-grid", ctx)
+            if is_blank(get(col)):
+                continue   # no payment that month
+            amount, issue = _cast(paid_field, col, line, layout.sheet, get(col), "C2", ctx)
             if issue:
                 issues.append(issue)
                 any_bad = True
@@ -207,7 +209,8 @@ def _parse_grid(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
                             {"姓名": get(name_col), "实缴金额": get(col)},
                             {"姓名": name_col, "实缴金额": col}))
         if total_col and not any_bad:
-            stated, issue = _cast(paid_field, total_col, line, layout.sheet, get(total_col), "C-grid", ctx)
+            stated, issue = (None, None) if is_blank(get(total_col)) else _cast(
+                paid_field, total_col, line, layout.sheet, get(total_col), "C2", ctx)
             if issue:
                 issues.append(issue)
             elif stated is not None and stated != total:

@@ -231,6 +231,8 @@ def parse_int(raw, field=None):
 def parse_hours(raw, field=None):
     """服务时长（小时）: an integer or one decimal place."""
     value = _decimal(raw, unit_re=r"(?:小时|h|H|个小时)?")
+    if not isinstance(value, Bad):
+        value = value.normalize()
     if isinstance(value, Bad) or value < 0 or value.as_tuple().exponent < -1:
         return Bad("bad-int", f"“{clean_text(raw)}”不是有效的时长", "请填写小时数，最多一位小数，如 2 或 1.5")
     return value
