@@ -8,6 +8,7 @@ money formats, ID and phone columns as text (so Excel does not turn 18 digits in
 from __future__ import annotations
 
 import io
+from copy import copy
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -72,11 +73,13 @@ def add_ledger_sheet(wb: Workbook, item: Item, branch: str = "", year: int | str
         letter = get_column_letter(c)
         ws.column_dimensions[letter].width = max(WIDTHS.get(fld.type, 12), len(fld.name) * 2 + 2)
         fmt = NUMBER_FORMATS.get(fld.type)
-        for r in range(FIRST_DATA_ROW, FIRST_DATA_ROW + rows):
-            data_cell = ws.cell(row=r, column=c)
-            data_cell.border = BORDER
-            if fmt:
-                data_cell.number_format = fmt
+        first = ws.cell(row=FIRST_DATA_ROW, column=c)
+        first.border = BORDER
+        if fmt:
+            first.number_format = fmt
+            ws.column_dimensions[letter].number_format = fmt   # cells typed later get it too
+        for r in range(FIRST_DATA_ROW + 1, FIRST_DATA_ROW + rows):
+            ws.cell(row=r, column=c)._style = copy(first._style)   # one style object, copied: fast
         if fld.enum:
             listing = ",".join(fld.enum)
             dv = DataValidation(type="list", formula1=f'"{listing}"', allow_blank=True, showErrorMessage=True,

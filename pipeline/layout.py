@@ -250,7 +250,9 @@ def _is_data(values: list, columns: list[Column]) -> bool:
 
 
 def _find_cell(rows, text: str) -> str | None:
-    for r, row in enumerate(rows):
+    """The last cell above the header that holds `text` (info rows come after the title)."""
+    for r in range(len(rows) - 1, -1, -1):
+        row = rows[r]
         for c, v in enumerate(row):
             if isinstance(v, str) and text in fold(v):
                 return cell_ref(c + 1, r + 1)
