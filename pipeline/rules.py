@@ -108,6 +108,10 @@ def member_dates(rows: list[Row], ctx: Context):
             yield row.issue("入党时间", "under-18", f"入党时间 {joined} 时未满18周岁（出生年月 {born:%Y-%m}）",
                             "请核对入党时间或出生年月")
         status = row.get("人员类别") if row.ok("人员类别") else None
+        if status == "预备党员" and full:
+            yield row.issue("转正时间", "probationary-with-date", "人员类别为预备党员，却填写了转正时间",
+                            "已转正的请把人员类别改为“正式党员”；未转正的请清空转正时间")
+            continue
         if joined and full:
             if full <= joined:
                 yield row.issue("转正时间", "date-order", f"转正时间 {full} 不晚于入党时间 {joined}",
@@ -119,9 +123,6 @@ def member_dates(rows: list[Row], ctx: Context):
                                 f"（最晚 {add_years(joined, 2)}）")
         if status == "正式党员" and "转正时间" not in row.bad and not full:
             yield row.issue("转正时间", "full-member-no-date", "正式党员须填写转正时间", "请填写转正日期，如 2020-06-30")
-        if status == "预备党员" and full:
-            yield row.issue("转正时间", "probationary-with-date", "人员类别为预备党员，却填写了转正时间",
-                            "已转正的请把人员类别改为“正式党员”；未转正的请清空转正时间")
         if status == "预备党员" and joined and ctx.as_of and ctx.as_of > add_years(joined, 1) and not full:
             yield row.issue("人员类别", "probation-overdue",
                             f"入党时间 {joined}，预备期已于 {add_years(joined, 1)} 期满，仍为预备党员",
