@@ -125,10 +125,11 @@ def recognise(sheet_name: str, title_text: str, keys: list[str]) -> Item | None:
     return by_header
 
 
-_BRANCH_RE = re.compile(r"(?:党支部名称|支部名称|所属党支部|所在党支部|党支部|支部|填报单位)\s*[:：]\s*([^\s:：]+)")
+_BRANCH_RE = re.compile(r"(?:党支部名称|支部名称|所属党支部|所在党支部|党支部|支部|填报单位)\s*[:：]\s*([^\s:：]+)(?=\s|$)")
 _FILLED_RE = re.compile(r"(?:填报日期|填表日期|填报时间|填表时间|报送日期)\s*[:：]?\s*([0-9０-９年月日./\-]+日?)")
 _YEAR_RE = re.compile(r"(?:年度\s*[:：]\s*(\d{4}))|(?:(\d{4})\s*年度)|(?:(\d{4})\s*年(?!\s*\d{1,2}\s*月\s*\d{1,2}\s*日))")
 _MONTH_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)|月份\s*[:：]\s*(\d{4})\s*[-年.]\s*(\d{1,2})")
+_LABEL_RE = re.compile(r"(?:党支部名称|支部名称|所属党支部|所在党支部|党支部|支部|填报单位|年度|填报日期)\s*[:：]")
 _TITLE_BRANCH_RE = re.compile(r"([\u4e00-\u9fff（）()A-Za-z0-9]{2,40}?党支部)")
 
 
@@ -151,9 +152,11 @@ def read_info(text: str, registered: tuple[str, ...]) -> dict:
         if names:
             info["branch"], info["branch_from"] = names[0], "title"
         else:
-            m = _TITLE_BRANCH_RE.search(text.replace(" ", ""))
-            if m:
-                info["branch"], info["branch_from"] = m[1], "title"
+            for token in _LABEL_RE.sub(" ", text).split():
+                m = _TITLE_BRANCH_RE.search(token)
+                if m:
+                    info["branch"], info["branch_from"] = m[1], "title"
+                    break
     m = _MONTH_RE.search(text)
     if m:
         year, month = (int(m[1]), int(m[2])) if m[1] else (int(m[3]), int(m[4]))
@@ -209,8 +212,8 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
         return None, [Issue("no-header", ERROR, "找不到表头行，无法识别各列", sheet=name,
                             hint="表头应为一行列名（如 姓名、性别、出生年月…），请使用统一模板")]
     header_rows, keys, texts = found
-    above = rows[:header_rows[0] - 1]
-    title_text = "  ".join(_text(v) for r in above for v in r if _text(v))
+    # the text above the header, from the cells as written (merged titles once, not per cell)
+    title_text = "  ".join(_text(v) for r in raw.rows[:header_rows[0] - 1] for v in r if _text(v))
     item = recognise(name, title_text, keys)
     if item is None or (any(w in name for w in SKIP_SHEETS) and recognise_title(title_text) is None):
         return None, [Issue("sheet-skipped", WARNING, "未能识别为任何台账，已跳过", sheet=name,

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .formats import ITEMS
 from .issues import ERROR, Issue
@@ -66,7 +67,7 @@ def write_text_receipt(result, target: Path) -> Path:
 
 
 def _sheet_link(sheet: str, cell: str) -> str:
-    return "#'{}'!{}".format(sheet.replace("'", "''"), cell)
+    return "'{}'!{}".format(sheet.replace("'", "''"), cell)
 
 
 def annotate_workbook(source: Path, issues: list[Issue], target: Path) -> Path | None:
@@ -117,7 +118,8 @@ def _summary_sheet(wb, issues: list[Issue]) -> None:
         put_text(ws, r, 3, issue.sheet)
         ref = put_text(ws, r, 4, issue.cell)
         if issue.sheet and issue.cell and issue.sheet in wb.sheetnames:
-            ref.hyperlink = _sheet_link(issue.sheet, issue.cell)
+            ref.hyperlink = Hyperlink(ref=ref.coordinate, location=_sheet_link(issue.sheet, issue.cell),
+                                      tooltip="跳转到该单元格")
             ref.font = Font(color="FF0563C1", underline="single")
         put_text(ws, r, 5, issue.column)
         put_text(ws, r, 6, issue.value)
