@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field as dc_field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from .values import PARSERS, fold, match_key
 
@@ -65,6 +65,10 @@ class Item:
     @cached_property
     def by_name(self) -> dict:
         return {f.name: f for f in self.fields}
+
+    @cached_property
+    def types(self) -> dict:
+        return {f.name: f.type for f in self.fields}
 
     def required_fields(self, code: str | None = None) -> list[Field]:
         return [f for f in self.fields if f.is_required(code or self.code)]
@@ -388,11 +392,16 @@ FOOTER_WORDS = ("合计", "总计", "小计", "填表人", "审核人", "制表�
                 "支部书记签字", "书记签字", "签字", "盖章")
 
 
-def header_key(text) -> str:
-    """Normalise a header cell: fold width, drop spaces, line breaks, brackets and marks."""
-    text = fold(str(text or ""))
+@lru_cache(maxsize=16384)
+def _header_key(text: str) -> str:
+    text = fold(text)
     text = re.sub(r"[（(\[【][^）)\]】]*[）)\]】]", "", text)   # （必填）（元）
     return re.sub(r"[\s*＊:：_#.、·]", "", text).lower()
+
+
+def header_key(text) -> str:
+    """Normalise a header cell: fold width, drop spaces, line breaks, brackets and marks."""
+    return _header_key(str(text or ""))
 
 
 def _build_label_index():
@@ -427,6 +436,7 @@ def field_for(item: Item, key: str) -> Field | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def recognise_title(text: str) -> Item | None:
     """The item a title or sheet name names — the longest name found inside it wins."""
     key = header_key(text)

@@ -223,8 +223,9 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
     columns = _columns(item, keys, texts, grid_allowed)
     grid = grid_allowed and sum(1 for c in columns if c.month) >= 3
     start = header_rows[-1]
-    data = tuple((i + 1, rows[i]) for i in range(start, len(rows))
-                 if _is_data(rows[i], columns))
+    content = tuple(c.index - 1 for c in columns
+                    if (c.field or c.month) and c.field != "序号" and header_key(c.header) != "序号")
+    data = tuple((i + 1, rows[i]) for i in range(start, len(rows)) if _is_data(rows[i], content))
     branch, branch_from, branch_cell = info.get("branch"), info.get("branch_from"), None
     if branch is None and folder_branch:
         branch, branch_from = folder_branch, "folder"
@@ -239,17 +240,14 @@ def _has_title(rows) -> bool:
     return any(recognise_title(_text(v)) for r in rows[:5] for v in r if _text(v))
 
 
-def _is_data(values: list, columns: list[Column]) -> bool:
-    content = []
-    for col in columns:
-        value = values[col.index - 1] if col.index <= len(values) else None
-        if value is not None and not (isinstance(value, str) and clean_text(value) == ""):
-            content.append(col)
-    if not any(c.field or c.month for c in content):
-        return False
-    if all(c.field == "序号" or header_key(c.header) == "序号" for c in content):
-        return False
-    return not _is_footer(values)
+def _is_data(values: list, content_columns: tuple[int, ...]) -> bool:
+    """A data row has something in a ledger column other than 序号, and is not a footer."""
+    for index in content_columns:
+        if index < len(values):
+            value = values[index]
+            if value is not None and not (isinstance(value, str) and not value.strip()):
+                return not _is_footer(values)
+    return False
 
 
 def _find_cell(rows, text: str) -> str | None:

@@ -251,20 +251,24 @@ def dues_amount(rows: list[Row], ctx: Context):
                             expected.explain(base) + "；自愿多交请在收缴登记的实缴金额中体现")
 
 
+_LUMP = re.compile(r"(?:补交|预交|补缴|预缴)\D{0,4}(\d+)\s*个?月")
+
+
 def dues_payments(rows: list[Row], ctx: Context):
     """少缴 (warning), large voluntary payments, lump sums over 6 months, 6 unpaid months."""
     paid: dict[str, dict[int, Decimal]] = defaultdict(dict)
     first_row: dict[str, Row] = {}
     for row in rows:
-        if row.ok("实缴金额", "应缴金额") and row.get("实缴金额") < row.get("应缴金额"):
-            yield row.issue("实缴金额", "dues-underpaid",
-                            f"实缴 {row.get('实缴金额')} 元少于应缴 {row.get('应缴金额')} 元", "请核实是否少缴", WARNING)
-        if row.ok("实缴金额", "应缴金额") and row.get("实缴金额") - row.get("应缴金额") >= 1000:
-            yield row.issue("实缴金额", "dues-large-voluntary",
-                            f"本笔含自愿多交 {row.get('实缴金额') - row.get('应缴金额')} 元（1000元以上）",
-                            "单笔1000元以上自愿多交的党费须单独登记并全额上缴", WARNING)
-        note = str(row.get("备注") or "")
-        lump = re.search(r"(?:补交|预交|补缴|预缴)\D{0,4}(\d+)\s*个?月", note)
+        paid_now, due = row.get("实缴金额"), row.get("应缴金额")
+        if due is not None and paid_now is not None and row.ok("实缴金额", "应缴金额"):
+            if paid_now < due:
+                yield row.issue("实缴金额", "dues-underpaid", f"实缴 {paid_now} 元少于应缴 {due} 元", "请核实是否少缴",
+                                WARNING)
+            elif paid_now - due >= 1000:
+                yield row.issue("实缴金额", "dues-large-voluntary", f"本笔含自愿多交 {paid_now - due} 元（1000元以上）",
+                                "单笔1000元以上自愿多交的党费须单独登记并全额上缴", WARNING)
+        note = row.get("备注")
+        lump = _LUMP.search(note) if note else None
         if lump and int(lump[1]) > 6:
             yield row.issue("备注", "dues-lump-sum", f"一次{lump[0][:2]}{lump[1]}个月党费",
                             "补交、预交一般一次不超过6个月", WARNING)

@@ -115,15 +115,18 @@ def decode_value(kind: str, value):
     return value
 
 
+_PLAIN = (str, int, bool)
+
+
 def encode_record(item: Item, values: dict) -> str:
-    fields = item.by_name
-    data = {k: encode_value(fields[k].type if k in fields else "text", v) for k, v in values.items()}
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+    types = item.types
+    data = {k: v if type(v) in _PLAIN else encode_value(types.get(k, "text"), v) for k, v in values.items()}
+    return json.dumps(data, ensure_ascii=False)
 
 
 def decode_record(item: Item, text: str) -> dict:
-    fields = item.by_name
-    return {k: decode_value(fields[k].type if k in fields else "text", v) for k, v in json.loads(text).items()}
+    types = item.types
+    return {k: decode_value(types.get(k, "text"), v) for k, v in json.loads(text).items()}
 
 
 def _fields_item(code: str) -> Item:
