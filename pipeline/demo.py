@@ -33,6 +33,7 @@ TOPICS = {
     "B5": ["参观革命纪念馆", "志愿服务进社区", "重温入党誓词", "学习英模事迹", "垃圾分类宣传", "校园环境整治"],
     "B6": ["2025年度组织生活会"], "B7": ["2025年度民主评议党员"], "B8": ["思想工作情况谈心谈话"],
 }
+LAPSED_BRANCH = "经济管理学院教工党支部"
 PLACES = ("党员活动室", "第一会议室", "行政楼305会议室", "图书馆报告厅")
 
 
@@ -175,6 +176,10 @@ def dues_workbook(branch: Branch, college: College, rng: random.Random) -> Workb
     paid = {p.name: {m: p.dues + (Decimal(rng.choice((0, 0, 0, 10))) if p.identity != "学生" else 0)
                      for m in range(1, months + 1) if p.joined <= dt.date(college.year, m, 28)}
             for p in branch.members}
+    if branch.name == LAPSED_BRANCH:
+        # one member stopped paying after April: the receipt shows the 党章第九条 warning
+        lapsed = branch.members[-1].name
+        paid[lapsed] = {m: a for m, a in paid[lapsed].items() if m <= 4}
     if branch.kind == "学生支部":
         rows = [[p.name, f"{college.year}-{m:02d}", p.dues, amount, dt.date(college.year, m, 10),
                  branch.secretary.name, None]

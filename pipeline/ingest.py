@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .formats import ITEMS, header_key
-from .issues import ERROR, Issue
+from .issues import ERROR, Issue, PipelineError
 from .layout import Layout, layout_sheet
 from .readers import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_file, read_workbook
 from .store import LedgerRows
@@ -129,20 +129,37 @@ def _registry_from(rows) -> list[str]:
 
 def check_file(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,
                received: dt.datetime | None = None) -> Result:
+    """Everything but the store: the file's status, sheets, issues and the ledgers to store."""
     received = received or dt.datetime.now().replace(microsecond=0)
     result = Result(name or path.name, path, received)
+    try:
+        _check(path, ws, result, folder_branch)
+    except PipelineError:
+        raise
+    except Exception:   # a bug met on odd input: reject this file, keep it, log the details, go on
+        log.exception("unexpected failure while checking %s", path)
+        result.ledgers.clear()
+        result.issues.append(Issue("internal-error", ERROR, "系统处理该文件时发生意外错误，文件已保留，未入库",
+                                   hint="请联系管理员查看日志；也可检查文件能否在 Excel 中正常打开"))
+    branches = [s["branch"] for s in result.sheets if s.get("branch")]
+    result.branch = branches[0] if branches else (folder_branch or None)
+    result.status = "rejected" if result.errors else "accepted"
+    return result
+
+
+def _check(path: Path, ws: Workspace, result: Result, folder_branch: str | None) -> None:
     suffix = path.suffix.lower()
     if suffix in WORD_SUFFIXES:
         result.issues.append(Issue("file-unsupported", ERROR, "Word 格式的台账（会议记录、计划总结）暂不能自动读取",
                                    hint="会议请先使用 Excel《组织生活登记表》登记"))
-        return result
+        return
     if suffix not in EXCEL_SUFFIXES and suffix not in LEGACY_SUFFIXES:
         result.issues.append(Issue("file-unsupported", ERROR, f"不支持的文件类型“{suffix or '无扩展名'}”",
                                    hint="请提交 Excel 工作簿（.xlsx）"))
-        return result
+        return
     result.issues += inspect_file(path, ws.limits)
     if result.errors:
-        return result
+        return
     raw_sheets, read_issues = read_workbook(path, ws.limits)
     result.issues += read_issues
     registry = [r["党支部"] for r in ws.store.registry()]
@@ -158,10 +175,6 @@ def check_file(path: Path, ws: Workspace, *, name: str | None = None, folder_bra
     if not layouts and not result.errors:
         result.issues.append(Issue("no-ledger", ERROR, "文件中没有可识别的台账工作表",
                                    hint="请使用统一的台账模板（taizhang templates 可生成），第一行写明表名"))
-    branches = [s["branch"] for s in result.sheets if s.get("branch")]
-    result.branch = branches[0] if branches else (folder_branch or None)
-    result.status = "rejected" if result.errors else "accepted"
-    return result
 
 
 def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[str],

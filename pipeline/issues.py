@@ -95,6 +95,7 @@ CODES = {
     "file-unsupported": "不支持的文件类型",
     "duplicate-file": "重复提交",
     "no-ledger": "未识别出任何台账",
+    "internal-error": "系统处理出错",
     # sheet level
     "sheet-skipped": "工作表已跳过",
     "no-header": "找不到表头",

@@ -9,6 +9,7 @@ and marking formulas saved without a cached value and Excel error values.
 from __future__ import annotations
 
 import logging
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +99,7 @@ def _inspect_zip(path: Path, limits: Limits) -> list[Issue]:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             names = {i.filename for i in infos}
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
         return [_file_issue("file-corrupt", "文件已损坏（可能未保存完整或传输中断），无法打开",
                             "请在 Excel/WPS 中打开确认无误，重新保存后提交")]
     unpacked = sum(i.file_size for i in infos)
@@ -160,6 +161,13 @@ def _read_sheet(ws, wb, limits: Limits) -> RawSheet:
 
 
 def read_workbook(path: Path, limits: Limits = Limits()) -> tuple[list[RawSheet], list[Issue]]:
+    with warnings.catch_warnings():
+        # openpyxl warns about WPS/Excel extensions it skips (data validation lists, defined names)
+        warnings.simplefilter("ignore")
+        return _read_workbook(path, limits)
+
+
+def _read_workbook(path: Path, limits: Limits) -> tuple[list[RawSheet], list[Issue]]:
     try:
         wb = load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except Exception as exc:   # openpyxl raises many types for damaged files

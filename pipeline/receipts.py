@@ -126,4 +126,9 @@ def _summary_sheet(wb, issues: list[Issue]) -> None:
         put_text(ws, r, 7, issue.message).alignment = Alignment(wrap_text=True, vertical="top")
         put_text(ws, r, 8, issue.hint).alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.auto_filter.ref = f"A1:H{max(len(ordered) + 1, 2)}"

@@ -160,3 +160,19 @@ def test_too_many_rows(registered, tmp_path):
     ws.cell(row=60_001, column=1, value="张三")
     wb.save(tmp_path / "大.xlsx")
     assert errors(check_file(tmp_path / "大.xlsx", registered, received=RECEIVED)) == [("too-many-rows", None)]
+
+
+def test_damaged_copies_of_a_real_workbook_never_crash(registered, tmp_path):
+    """Flip bytes all over a valid workbook: every copy is answered, none raises."""
+    import random
+    data = bytearray(good_workbook(tmp_path).read_bytes())
+    rng = random.Random(1)
+    for n in range(40):
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 20)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        path = tmp_path / f"damaged{n}.xlsx"
+        path.write_bytes(bytes(damaged))
+        result = check_file(path, registered, received=RECEIVED)
+        assert result.status in ("accepted", "rejected")
+        assert all(i.message for i in result.issues)
