@@ -98,10 +98,21 @@ def _exit_code(results) -> int:
     return 1 if any(r.status == "rejected" for r in results) else 0
 
 
-@main.command(context_settings=CONTEXT)
-@files_argument
-@click.option("--branch", help="文件中未写明党支部时，按此支部处理。")
-@json_option
+def file_command(func):
+    """The options shared by commands over submitted files."""
+    for decorator in reversed((main.command(name=func.__name__, context_settings=CONTEXT), files_argument,
+                               click.option("--branch", help="文件中未写明党支部时，按此支部处理。"), json_option)):
+        func = decorator(func)
+    return func
+
+
+def _run_files(ctx, ws, handle, files, branch, as_json) -> None:
+    results = [handle(path, ws, folder_branch=branch) for path in files]
+    _print_results(results, as_json)
+    ctx.exit(_exit_code(results))
+
+
+@file_command
 @click.pass_context
 def validate(ctx, files, branch, as_json):
     """只校验，不入库、不生成回执。
@@ -112,16 +123,10 @@ def validate(ctx, files, branch, as_json):
       taizhang validate --json 花名册.xlsx
     """
     from pipeline.ingest import check_file
-    ws = _workspace(ctx)
-    results = [check_file(path, ws, folder_branch=branch) for path in files]
-    _print_results(results, as_json)
-    ctx.exit(_exit_code(results))
+    _run_files(ctx, _workspace(ctx), check_file, files, branch, as_json)
 
 
-@main.command(context_settings=CONTEXT)
-@files_argument
-@click.option("--branch", help="文件中未写明党支部时，按此支部处理。")
-@json_option
+@file_command
 @click.pass_context
 def ingest(ctx, files, branch, as_json):
     """校验并入库；每个文件生成回执，原件复制到 archive/ 或 rejected/。
@@ -134,9 +139,7 @@ def ingest(ctx, files, branch, as_json):
     from pipeline.ingest import ingest as ingest_file
     ws = _workspace(ctx)
     ws.init()
-    results = [ingest_file(path, ws, folder_branch=branch) for path in files]
-    _print_results(results, as_json)
-    ctx.exit(_exit_code(results))
+    _run_files(ctx, ws, ingest_file, files, branch, as_json)
 
 
 @main.command(context_settings=CONTEXT)
