@@ -25,6 +25,7 @@ from .workspace import Workspace, copy_atomic, safe_name
 
 log = logging.getLogger(__name__)
 NO_BRANCH_FOLDER = "未识别支部"
+REGISTRY_FOLDER = "组织部"
 
 
 @dataclass
@@ -142,7 +143,8 @@ def check_file(path: Path, ws: Workspace, *, name: str | None = None, folder_bra
         result.issues.append(Issue("internal-error", ERROR, "系统处理该文件时发生意外错误，文件已保留，未入库",
                                    hint="请联系管理员查看日志；也可检查文件能否在 Excel 中正常打开"))
     branches = [s["branch"] for s in result.sheets if s.get("branch")]
-    result.branch = branches[0] if branches else (folder_branch or None)
+    registry_only = bool(result.sheets) and all(s["item"] == "Z1" for s in result.sheets)
+    result.branch = branches[0] if branches else (None if registry_only else folder_branch or None)
     result.status = "rejected" if result.errors else "accepted"
     return result
 
@@ -242,8 +244,15 @@ def _submission_row(result: Result, path: Path) -> dict:
             "warning_count": len(result.issues) - errors}
 
 
+def _folder_name(result: Result) -> str:
+    """Where a file's receipt and original go: its branch, 组织部 for the registry."""
+    if result.branch:
+        return safe_name(result.branch)
+    return REGISTRY_FOLDER if result.items == ["Z1"] else NO_BRANCH_FOLDER
+
+
 def _keep_original(result: Result, ws: Workspace) -> Path:
-    branch = safe_name(result.branch or NO_BRANCH_FOLDER)
+    branch = _folder_name(result)
     if result.status == "accepted":
         folder = ws.archive / str(result.received.year) / branch
     elif result.status == "duplicate":
@@ -255,7 +264,7 @@ def _keep_original(result: Result, ws: Workspace) -> Path:
 
 def _write_receipts(result: Result, ws: Workspace) -> None:
     from .receipts import annotate_workbook, write_text_receipt
-    folder = ws.receipts / safe_name(result.branch or NO_BRANCH_FOLDER)
+    folder = ws.receipts / _folder_name(result)
     stem = safe_name(Path(result.file).stem, "文件")
     result.receipt = write_text_receipt(result, folder / f"{stem}.回执.txt")
     if result.status == "rejected" and result.path.suffix.lower() in EXCEL_SUFFIXES and not any(

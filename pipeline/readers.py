@@ -168,9 +168,12 @@ def read_workbook(path: Path, limits: Limits = Limits()) -> tuple[list[RawSheet]
 
 
 def _read_workbook(path: Path, limits: Limits) -> tuple[list[RawSheet], list[Issue]]:
+    # A file object, not a path: openpyxl refuses a real workbook named .xls by its name alone.
+    stream = path.open("rb")
     try:
-        wb = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        wb = load_workbook(stream, read_only=True, data_only=True, keep_links=False)
     except Exception as exc:   # openpyxl raises many types for damaged files
+        stream.close()
         log.info("openpyxl could not open %s: %s", path, exc)
         return [], [_file_issue("file-corrupt", "文件无法作为 Excel 工作簿打开（内容损坏或格式不规范）",
                                 "请在 Excel/WPS 中打开确认无误，另存为 .xlsx 后重新提交")]
@@ -187,6 +190,7 @@ def _read_workbook(path: Path, limits: Limits) -> tuple[list[RawSheet], list[Iss
                                     hint="请在 Excel/WPS 中打开确认无误，重新保存后提交"))
     finally:
         wb.close()
+        stream.close()
     return sheets, issues
 
 

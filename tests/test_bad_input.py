@@ -176,3 +176,30 @@ def test_damaged_copies_of_a_real_workbook_never_crash(registered, tmp_path):
         result = check_file(path, registered, received=RECEIVED)
         assert result.status in ("accepted", "rejected")
         assert all(i.message for i in result.issues)
+
+
+def test_xml_entity_bomb_is_refused(registered, tmp_path):
+    """Billion laughs in sharedStrings: parsed through defusedxml, so refused, not expanded."""
+    import openpyxl
+    assert openpyxl.DEFUSEDXML is True
+    path = good_workbook(tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    doctype = (b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY lol "lol">'
+               b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+               b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>')
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    sheet = doctype + re.sub(rb"<t>[^<]*</t>", b"<t>&lol3;</t>", sheet, count=1)
+    parts["xl/worksheets/sheet1.xml"] = sheet
+    bad = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bad, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    rejected_with(registered, bad, "file-corrupt")
+
+
+def test_real_workbook_with_an_old_extension_is_read(registered, tmp_path):
+    path = tmp_path / "花名册.xls"
+    path.write_bytes(write_book(tmp_path / "x.xlsx", "A1", [[1, "张三"]]).read_bytes())
+    result = check_file(path, registered, received=RECEIVED)
+    assert ("required", "C4") in errors(result)        # read as the workbook it is

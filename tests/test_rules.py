@@ -93,9 +93,10 @@ class TestRoster:
 
 
 class TestRequiredColumns:
-    @pytest.mark.parametrize("item", [i for i in EXCEL_ITEMS if i.code != "B"], ids=lambda i: i.code)
-    def test_missing_required_column_is_one_error(self, registered, tmp_path, item):
-        required = item.required_fields()[0]
+    @pytest.mark.parametrize("item,required", [(i, f) for i in EXCEL_ITEMS for f in i.fields
+                                               if f.is_required(i.code) or f.column_required],
+                             ids=lambda v: getattr(v, "code", None) or v.name)
+    def test_missing_required_column_is_one_error(self, registered, tmp_path, item, required):
         headers = [f.name for f in item.fields if f is not required]
         result = check(registered, tmp_path, item.code, [], headers=headers)
         assert ("missing-column", None) in errors(result)
