@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
+import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from .readers import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_fil
 from .store import LedgerRows
 from .validation import Context, Member, parse_rows, validate
 from .values import as_date, closest
-from .workspace import Workspace, copy_atomic, safe_name
+from .workspace import Workspace, move_atomic, safe_name, unique_path, write_atomic
 
 log = logging.getLogger(__name__)
 NO_BRANCH_FOLDER = "未识别支部"
@@ -213,35 +214,68 @@ def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[s
     result.ledgers.append(LedgerRows(item.code, branch, period, layout.sheet, ctx.as_of, rows))
 
 
-def ingest(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,
-           received: dt.datetime | None = None) -> Result:
-    """Check, store (one transaction), copy the original to archive/ or rejected/, write receipts."""
+def evaluate(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,
+             received: dt.datetime | None = None) -> Result:
+    """A duplicate of an accepted file, or the full check. Nothing is written."""
     received = received or dt.datetime.now().replace(microsecond=0)
     display = name or path.name
     sha = file_sha256(path)
     earlier = ws.store.accepted_with_hash(sha)
-    if earlier is not None:
-        result = Result(display, path, received, sha, "duplicate", earlier.branch,
-                        duplicate_of=f"{earlier.received_at:%Y-%m-%d %H:%M}（{earlier.file_name}）")
-        result.issues.append(Issue("duplicate-file", "warning", "该文件此前已提交并入库，本次不再重复入库"))
-    else:
+    if earlier is None:
         result = check_file(path, ws, name=display, folder_branch=folder_branch, received=received)
         result.sha256 = sha
-    sub_id = ws.store.record_submission(_submission_row(result, path), result.ledgers, result.issues)
-    result.stored = _keep_original(result, ws)
-    _write_receipts(result, ws)
-    ws.store.set_paths(sub_id, str(result.stored), str(result.receipt))
-    log.info("%s %s branch=%s items=%s errors=%d warnings=%d", display, result.status, result.branch,
-             ",".join(result.items), len(result.errors), len(result.issues) - len(result.errors))
+        return result
+    result = Result(display, path, received, sha, "duplicate", earlier.branch,
+                    duplicate_of=f"{earlier.received_at:%Y-%m-%d %H:%M}（{earlier.file_name}）")
+    result.issues.append(Issue("duplicate-file", "warning", "该文件此前已提交并入库，本次不再重复入库"))
     return result
 
 
-def _submission_row(result: Result, path: Path) -> dict:
+def ingest(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,
+           received: dt.datetime | None = None, claim: str | None = None, move: bool = False) -> Result:
+    """Check, store (one transaction), keep the original in archive/ or rejected/, write receipts.
+
+    The original is copied (CLI) or moved (`move=True`, the watcher's claimed file). Where it will
+    go is decided before the commit and recorded with it, so a crash at any later point is
+    finished by `finish` from what the database says.
+    """
+    result = evaluate(path, ws, name=name, folder_branch=folder_branch, received=received)
+    result.stored = unique_path(_original_folder(result, ws), safe_name(result.file, "文件"))
+    sub_id = ws.store.record_submission(_submission_row(result, path, claim), result.ledgers, result.issues)
+    finish(result, ws, sub_id, move=move)
+    return result
+
+
+def finish(result: Result, ws: Workspace, sub_id: int, *, move: bool) -> None:
+    """After the commit: the original to its place, the receipts, the paths recorded. Idempotent."""
+    if result.path.exists() and result.path != result.stored:
+        if move:
+            move_atomic(result.path, result.stored)
+        else:
+            write_atomic(result.stored, result.path.read_bytes())
+    _write_receipts(result, ws)
+    ws.store.set_paths(sub_id, receipt_path=str(result.receipt))
+    log.info("%s %s branch=%s items=%s errors=%d warnings=%d", result.file, result.status, result.branch,
+             ",".join(result.items), len(result.errors), len(result.issues) - len(result.errors))
+
+
+def result_from_store(row, issues: list[Issue], path: Path) -> Result:
+    """Rebuild a committed submission's result (crash recovery: receipts from the database)."""
+    summary = json.loads(row.summary or "{}")
+    result = Result(row.file_name, path, row.received_at, row.sha256, row.status, row.branch,
+                    sheets=summary.get("sheets", []), issues=issues, duplicate_of=summary.get("duplicate_of"))
+    result.stored = Path(row.stored_path)
+    return result
+
+
+def _submission_row(result: Result, path: Path, claim: str | None) -> dict:
     errors = len(result.errors)
+    summary = {"sheets": result.sheets, "duplicate_of": result.duplicate_of}
     return {"file_name": result.file, "sha256": result.sha256, "size": path.stat().st_size,
             "received_at": result.received, "status": result.status, "branch": result.branch,
             "items": ",".join(result.items), "error_count": errors,
-            "warning_count": len(result.issues) - errors}
+            "warning_count": len(result.issues) - errors, "stored_path": str(result.stored),
+            "claim": claim, "summary": json.dumps(summary, ensure_ascii=False)}
 
 
 def _folder_name(result: Result) -> str:
@@ -251,22 +285,26 @@ def _folder_name(result: Result) -> str:
     return REGISTRY_FOLDER if result.items == ["Z1"] else NO_BRANCH_FOLDER
 
 
-def _keep_original(result: Result, ws: Workspace) -> Path:
+def _original_folder(result: Result, ws: Workspace) -> Path:
     branch = _folder_name(result)
     if result.status == "accepted":
-        folder = ws.archive / str(result.received.year) / branch
-    elif result.status == "duplicate":
-        folder = ws.archive / "重复提交" / branch
-    else:
-        folder = ws.rejected / branch
-    return copy_atomic(result.path, folder, safe_name(result.file, "文件"))
+        return ws.archive / str(result.received.year) / branch
+    if result.status == "duplicate":
+        return ws.archive / "重复提交" / branch
+    return ws.rejected / branch
 
 
 def _write_receipts(result: Result, ws: Workspace) -> None:
-    from .receipts import annotate_workbook, write_text_receipt
+    """The text receipt in outbox/回执/<支部>/ (and beside a rejected original), the marked copy."""
+    from .receipts import annotate_workbook, text_receipt
     folder = ws.receipts / _folder_name(result)
     stem = safe_name(Path(result.file).stem, "文件")
-    result.receipt = write_text_receipt(result, folder / f"{stem}.回执.txt")
-    if result.status == "rejected" and result.path.suffix.lower() in EXCEL_SUFFIXES and not any(
-            i.code.startswith("file-") for i in result.issues):
-        result.annotated = annotate_workbook(result.path, result.issues, folder / f"{stem}.回执.xlsx")
+    text = text_receipt(result).encode("utf-8-sig")   # BOM: Notepad on Windows reads it right
+    result.receipt = folder / f"{stem}.回执.txt"
+    write_atomic(result.receipt, text)
+    if result.status == "rejected" and result.stored is not None:
+        write_atomic(result.stored.with_name(f"{result.stored.stem}.回执.txt"), text)
+    source = result.stored if result.stored is not None and result.stored.exists() else result.path
+    if result.status == "rejected" and source.suffix.lower() in EXCEL_SUFFIXES and not any(
+            i.code.startswith("file-") for i in result.issues) and source.exists():
+        result.annotated = annotate_workbook(source, result.issues, folder / f"{stem}.回执.xlsx")

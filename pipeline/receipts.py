@@ -61,11 +61,6 @@ def text_receipt(result) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_text_receipt(result, target: Path) -> Path:
-    write_atomic(target, text_receipt(result).encode("utf-8-sig"))   # BOM: Notepad on Windows reads it right
-    return target
-
-
 def _sheet_link(sheet: str, cell: str) -> str:
     return "'{}'!{}".format(sheet.replace("'", "''"), cell)
 

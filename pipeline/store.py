@@ -38,6 +38,8 @@ submissions = Table(
     Column("duplicate_of", Integer, ForeignKey("submissions.id")),
     Column("stored_path", Text),
     Column("receipt_path", Text),
+    Column("claim", String(64), index=True),             # the watcher's claim token (crash recovery)
+    Column("summary", Text),                             # JSON: the sheets read, what it duplicates
 )
 
 ledgers = Table(
@@ -176,10 +178,23 @@ class Store:
         except SQLAlchemyError as exc:
             raise PipelineError(f"写入数据库失败：{exc}") from exc
 
-    def set_paths(self, sub_id: int, stored_path: str | None, receipt_path: str | None) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(submissions).where(submissions.c.id == sub_id)
-                         .values(stored_path=stored_path, receipt_path=receipt_path))
+    def set_paths(self, sub_id: int, **paths: str | None) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(update(submissions).where(submissions.c.id == sub_id).values(**paths))
+        except SQLAlchemyError as exc:
+            raise PipelineError(f"写入数据库失败：{exc}") from exc
+
+    def submission_by_claim(self, claim: str):
+        """(submission row, its issues) for a watcher claim token, or None if it was never committed."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(submissions).where(submissions.c.claim == claim)).first()
+            if row is None:
+                return None
+            found = conn.execute(select(issues_table).where(issues_table.c.submission_id == row.id)
+                                 .order_by(issues_table.c.id)).all()
+        return row, [Issue(i.code, i.severity, i.message, i.sheet, i.cell, i.column_name, i.value, i.hint)
+                     for i in found]
 
     def _store_ledger(self, conn, sub_id: int, sheet: LedgerRows) -> None:
         ledger_id = conn.execute(ledgers.insert().values(

@@ -6,6 +6,7 @@ server too.
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sys
@@ -150,9 +151,28 @@ def unique_path(folder: Path, name: str) -> Path:
     return target
 
 
-def copy_atomic(source: Path, folder: Path, name: str) -> Path:
-    """Copy `source` into `folder` under a free name, complete or not at all."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = unique_path(folder, name)
-    write_atomic(target, source.read_bytes())
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX; Windows has no directory handles for this)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def move_atomic(source: Path, target: Path) -> Path:
+    """Move `source` to exactly `target`: os.replace within a file system (durable), else
+    a complete copy first and only then the removal of the source."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(source, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        write_atomic(target, source.read_bytes())
+        source.unlink()
+    fsync_dir(target.parent)
+    fsync_dir(source.parent)
     return target
