@@ -143,6 +143,71 @@ def ingest(ctx, files, branch, as_json):
 
 
 @main.command(context_settings=CONTEXT)
+@click.option("--polling", type=float, is_flag=False, flag_value=5.0, default=None, metavar="[秒]",
+              help="强制用轮询方式（默认每 5 秒）；收件箱在网络共享上时自动启用。")
+@click.option("--native", is_flag=True, help="即使在网络共享上也只用文件系统事件（不建议）。")
+@click.option("--once", is_flag=True, help="处理收件箱中现有的文件后退出（用于计划任务和测试）。")
+@click.option("--delay", type=float, default=2.0, show_default=True, help="文件大小和修改时间保持不变多少秒后才处理。")
+@click.option("--rescan", type=float, default=300.0, show_default=True, help="每隔多少秒全量扫描一次收件箱（防漏）。")
+@click.option("-q", "--quiet", is_flag=True, help="不在屏幕上输出日志（仍写入 logs/taizhang.log）。")
+@click.pass_context
+def watch(ctx, polling, native, once, delay, rescan, quiet):
+    """监视收件箱：文件放入并写完后自动校验、入库、回执、归档。
+
+    \b
+    示例：
+      taizhang --home /srv/taizhang watch
+      taizhang --home /mnt/党建共享 watch --polling 10
+      taizhang watch --once          # 计划任务：处理一遍就退出
+    """
+    from pipeline.watcher import Watcher, WorkspaceLock, network_fs_type, setup_logging
+    ws = _workspace(ctx)
+    ws.init()
+    setup_logging(ws, quiet)
+    if polling is None and not native:
+        fs_type = network_fs_type(ws.inbox)
+        if fs_type:
+            polling = 5.0
+            click.echo(f"收件箱位于网络文件系统（{fs_type}），改用轮询方式。", err=True)
+    with WorkspaceLock(ws.home / "taizhang.lock"):
+        watcher = Watcher(ws, delay=delay, polling=polling, rescan=rescan)
+        watcher.install_signal_handlers()
+        if once:
+            results = watcher.once()
+            ctx.exit(_exit_code(results))
+        watcher.run()
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--user", help="运行服务的系统用户。")
+@click.option("--polling", type=float, default=None, help="收件箱在网络共享上时的轮询间隔（秒）。")
+@click.option("--write", "target", type=click.Path(dir_okay=False, path_type=Path),
+              help="写入该文件（如 /etc/systemd/system/taizhang.service），而不是打印。")
+@click.pass_context
+def service(ctx, user, polling, target):
+    """生成 systemd 服务单元，让 watch 随系统启动、异常退出后自动重启。
+
+    \b
+    示例：
+      taizhang --home /srv/taizhang service --user taizhang
+      sudo taizhang --home /srv/taizhang service --write /etc/systemd/system/taizhang.service
+    """
+    import shutil as _shutil
+    from pipeline.watcher import systemd_unit
+    from pipeline.workspace import write_atomic
+    ws = _workspace(ctx)
+    script = Path(sys.executable).with_name("taizhang")
+    executable = str(script) if script.exists() else (_shutil.which("taizhang")
+                                                      or f"{sys.executable} {Path(__file__).resolve()}")
+    unit = systemd_unit(ws, executable, user, polling)
+    if target:
+        write_atomic(target, unit.encode("utf-8"))
+        click.echo(f"已写入 {target}。启用：sudo systemctl daemon-reload && sudo systemctl enable --now {target.stem}")
+    else:
+        click.echo(unit, nl=False)
+
+
+@main.command(context_settings=CONTEXT)
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="输出目录（默认：工作区 outbox/空白台账模板）。")
 @click.pass_context
