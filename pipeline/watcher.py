@@ -389,8 +389,14 @@ class Watcher:
         signal.signal(signal.SIGTERM, handler)
 
 
+def _not_shutdown_noise(record: logging.LogRecord) -> bool:
+    # watchdog logs an ERROR when its inotify thread is read after stop(): harmless at shutdown
+    return "called when the thread is inactive" not in record.getMessage()
+
+
 def setup_logging(ws: Workspace, quiet: bool = False) -> None:
     """One line per file to the console and to a rotating log file in the workspace."""
+    logging.getLogger("watchdog.observers.inotify").addFilter(_not_shutdown_noise)
     folder = ws.home / "logs"
     folder.mkdir(parents=True, exist_ok=True)
     fmt = logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S")
