@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -367,13 +368,7 @@ def _prepare(directory: Path) -> Workspace:
     return ws
 
 
-def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
-    from .ingest import ingest
-    started = time.perf_counter()
-    ws = _prepare(directory)
-    college = make_college(seed)
-    files = demo_files(college, seed)
-    dropped = []
+def _drop(ws: Workspace, files: list[DemoFile]) -> None:
     for f in files:
         target = ws.inbox / f.folder / f.name if f.folder else ws.inbox / f.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -381,19 +376,34 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
             save_workbook(f.workbook, target)
         else:
             target.write_bytes(f.raw)
-        dropped.append((target, f.folder or None))
-    counts = {"accepted": 0, "rejected": 0, "duplicate": 0}
-    rejected = []
-    for n, (path, folder) in enumerate(dropped, 1):
-        result = ingest(path, ws, folder_branch=folder)
-        path.unlink()           # the original is safe in archive/ or rejected/
-        counts[result.status] += 1
-        if result.status == "rejected":
-            rejected.append(result)
+
+
+def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
+    """Drop the sample files into the inbox and let the watcher take them, as in real use."""
+    from .watcher import Watcher
+    started = time.perf_counter()
+    progress = progress and sys.stdout.isatty()
+    ws = _prepare(directory)
+    college = make_college(seed)
+    files = demo_files(college, seed)
+    total = len(files)
+
+    def show(result) -> None:
         if progress:
-            print(f"\r处理收件箱 {n}/{len(dropped)}", end="", flush=True)
+            print(f"\r处理收件箱 {len(watcher.results)}/{total}", end="", flush=True)
+
+    watcher = Watcher(ws, delay=0.1, on_result=show)
+    _drop(ws, files[:1])          # 组织部 registers the branches first …
+    watcher.once()
+    _drop(ws, files[1:])          # … then every branch drops its ledgers
+    watcher.once()
     if progress:
         print()
+    counts = {"accepted": 0, "rejected": 0, "duplicate": 0}
+    for result in watcher.results:
+        counts[result.status] += 1
+    rejected = [r for r in watcher.results if r.status == "rejected"]
+    dropped = files
     templates = write_templates(ws.outbox / "空白台账模板")
     elapsed = time.perf_counter() - started
     lines = [f"演示完成（{elapsed:.1f} 秒）：{college.name}，{len(college.branches)} 个党支部，{college.members} 名党员。",

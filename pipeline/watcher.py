@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import Callable
 
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
@@ -215,6 +216,7 @@ class Watcher:
     rescan: float = DEFAULT_RESCAN
     stop: threading.Event = field(default_factory=threading.Event)
     results: list[Result] = field(default_factory=list)
+    on_result: Callable[[Result], None] | None = None
 
     def __post_init__(self):
         self.inbox = self.ws.inbox
@@ -314,6 +316,8 @@ class Watcher:
         log.info("%s  支部=%s  台账=%s  %s  错误%d 提示%d", result.file, result.branch or "—",
                  ",".join(result.items) or "—", status, errors, len(result.issues) - errors)
         self.results.append(result)
+        if self.on_result is not None:
+            self.on_result(result)
 
     def handle_ready(self) -> int:
         handled = 0
