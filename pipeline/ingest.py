@@ -11,6 +11,8 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,7 @@ class Result:
     issues: list[Issue] = field(default_factory=list)
     ledgers: list[LedgerRows] = field(default_factory=list)
     duplicate_of: str | None = None
+    pictures: list = field(default_factory=list)    # (record, bytes) of Word photos, written on accept
     receipt: Path | None = None
     annotated: Path | None = None
     stored: Path | None = None
@@ -77,22 +80,31 @@ def _branch_key(name: str) -> str:
     return header_key(name).replace("党支部", "支部")
 
 
-def resolve_branch(layout: Layout, registered: list[str]) -> tuple[str | None, list[Issue]]:
-    where = {"sheet": layout.sheet, "cell": layout.branch_cell, "value": layout.branch}
+@dataclass(frozen=True)
+class BranchClaim:
+    """A branch name as found in a file, and where."""
+    name: str | None
+    found_in: str | None          # 'info' | 'title' | 'folder' | 'field'
+    sheet: str | None = None
+    cell: str | None = None
+
+
+def resolve_branch(claim: BranchClaim, registered: list[str]) -> tuple[str | None, list[Issue]]:
+    where = {"sheet": claim.sheet, "cell": claim.cell, "value": claim.name}
     if not registered:
         return None, [Issue("no-registry", ERROR, "系统中还没有登记党组织设置，无法确认党支部", **where,
                             hint="请组织部先提交《党组织设置表》（Z1）")]
-    if not layout.branch:
-        return None, [Issue("no-branch", ERROR, "无法确定这份台账属于哪个党支部", sheet=layout.sheet,
-                            hint="请在表头上方写明“党支部：XXX党支部”，或把文件放到收件箱中以支部命名的子文件夹")]
-    wanted = _branch_key(layout.branch)
+    if not claim.name:
+        return None, [Issue("no-branch", ERROR, "无法确定这份台账属于哪个党支部", sheet=claim.sheet,
+                            hint="请在表头上方（或会议记录中）写明“党支部：XXX党支部”，或把文件放到收件箱中以支部命名的子文件夹")]
+    wanted = _branch_key(claim.name)
     exact = [name for name in registered if _branch_key(name) == wanted]
     if len(exact) == 1:
         return exact[0], []
-    near = closest(layout.branch, registered, n=3, cutoff=0.5)
-    source = {"info": "表头信息行", "title": "表名", "folder": "子文件夹名"}.get(layout.branch_from, "")
+    near = closest(claim.name, registered, n=3, cutoff=0.5)
+    source = {"info": "表头信息行", "title": "标题", "folder": "子文件夹名", "field": "文中"}.get(claim.found_in, "")
     hint = f"是否为：{'、'.join(near)}？" if near else "请使用《党组织设置表》中登记的支部全称"
-    return None, [Issue("unknown-branch", ERROR, f"{source}中的党支部“{layout.branch}”未在党组织设置中登记",
+    return None, [Issue("unknown-branch", ERROR, f"{source}的党支部“{claim.name}”未在党组织设置中登记",
                         **where, hint=hint)]
 
 
@@ -152,20 +164,45 @@ def check_file(path: Path, ws: Workspace, *, name: str | None = None, folder_bra
 
 def _check(path: Path, ws: Workspace, result: Result, folder_branch: str | None) -> None:
     suffix = path.suffix.lower()
-    if suffix in WORD_SUFFIXES:
-        result.issues.append(Issue("file-unsupported", ERROR, "Word 格式的台账（会议记录、计划总结）暂不能自动读取",
-                                   hint="会议请先使用 Excel《组织生活登记表》登记"))
-        return
-    if suffix not in EXCEL_SUFFIXES and suffix not in LEGACY_SUFFIXES:
+    if suffix not in EXCEL_SUFFIXES | LEGACY_SUFFIXES | WORD_SUFFIXES:
         result.issues.append(Issue("file-unsupported", ERROR, f"不支持的文件类型“{suffix or '无扩展名'}”",
-                                   hint="请提交 Excel 工作簿（.xlsx）"))
+                                   hint="请提交 Excel 工作簿（.xlsx/.xls）或 Word 文档（.docx/.doc）"))
         return
-    result.issues += inspect_file(path, ws.limits)
-    if result.errors:
+    kind, issues = inspect_file(path, ws.limits)
+    result.issues += issues
+    if kind is None:
+        return
+    if kind.startswith("legacy"):
+        with tempfile.TemporaryDirectory(prefix="tz-conv-") as tmp:
+            converted = _convert_legacy(path, kind, Path(tmp), result)
+            if converted is not None:
+                _check_content(converted, "docx" if kind == "legacy-doc" else "xlsx", ws, result, folder_branch)
+        return
+    _check_content(path, kind, ws, result, folder_branch)
+
+
+def _convert_legacy(path: Path, kind: str, tmp: Path, result: Result) -> Path | None:
+    """.doc/.wps → .docx, .xls/.et → .xlsx with LibreOffice; the original is what gets archived."""
+    from .convert import ConversionError, shared_converter
+    legacy = tmp / f"{safe_name(path.stem, 'source')}{'.doc' if kind == 'legacy-doc' else '.xls'}"
+    shutil.copyfile(path, legacy)
+    try:
+        return shared_converter().convert(legacy, tmp / "converted")
+    except ConversionError as exc:
+        modern = ".docx" if kind == "legacy-doc" else ".xlsx"
+        result.issues.append(Issue("file-legacy-format", ERROR, f"旧版格式文件未能自动转换：{exc}",
+                                   hint=f"请在 Word/Excel/WPS 中“另存为” {modern} 后重新提交"))
+        return None
+
+
+def _check_content(path: Path, kind: str, ws: Workspace, result: Result, folder_branch: str | None) -> None:
+    registry = [r["党支部"] for r in ws.store.registry()]
+    if kind == "docx":
+        from .wordcheck import check_word
+        check_word(path, ws, result, registry, folder_branch)
         return
     raw_sheets, read_issues = read_workbook(path, ws.limits)
     result.issues += read_issues
-    registry = [r["党支部"] for r in ws.store.registry()]
     layouts = []
     for raw in raw_sheets:
         layout, issues = layout_sheet(raw, tuple(registry), folder_branch)
@@ -187,7 +224,8 @@ def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[s
     sheet_issues: list[Issue] = []
     branch = None
     if item.code != "Z1":
-        branch, issues = resolve_branch(layout, registry)
+        claim = BranchClaim(layout.branch, layout.branch_from, layout.sheet, layout.branch_cell)
+        branch, issues = resolve_branch(claim, registry)
         sheet_issues += issues
     year = layout.year or (layout.filled_on.year if layout.filled_on else None)
     ctx = Context(result.file, received, branch, year, layout.month, dues=ws.dues)
@@ -241,6 +279,9 @@ def ingest(path: Path, ws: Workspace, *, name: str | None = None, folder_branch:
     """
     result = evaluate(path, ws, name=name, folder_branch=folder_branch, received=received)
     result.stored = unique_path(_original_folder(result, ws), safe_name(result.file, "文件"))
+    if result.status == "accepted" and result.pictures:
+        from .word import write_pictures
+        write_pictures(result.pictures, ws.home)      # before the commit: records never point at nothing
     sub_id = ws.store.record_submission(_submission_row(result, path, claim), result.ledgers, result.issues)
     finish(result, ws, sub_id, move=move)
     return result

@@ -24,6 +24,10 @@ class Column:
     header: str           # as the user wrote it (line breaks folded)
     field: str | None     # canonical field name, GRID_TOTAL, or None
     month: int | None = None
+    where: str | None = None  # Word: "第2个表格第3行第2列" / "第5段" instead of a cell reference
+
+    def cell(self, line: int | None) -> str | None:
+        return self.where or cell_ref(self.index, line)
 
 
 @dataclass(frozen=True)

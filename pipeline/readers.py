@@ -70,49 +70,54 @@ def _office_encrypted(path: Path) -> bool | None:
         return None
 
 
-def inspect_file(path: Path, limits: Limits = Limits()) -> list[Issue]:
-    """File-level problems that stop reading. An empty list means: go on and read it."""
+WORD_FAMILY = {".doc", ".docx", ".docm", ".wps", ".dot", ".dotx", ".rtf"}
+
+
+def inspect_file(path: Path, limits: Limits = Limits()) -> tuple[str | None, list[Issue]]:
+    """What the file really is — 'xlsx', 'docx', 'legacy-xls', 'legacy-doc' — judged by its
+    content, not its name; or (None, issues) for what must not be parsed at all."""
     suffix = path.suffix.lower()
     size = path.stat().st_size
     if size == 0:
-        return [_file_issue("file-empty", "文件是空的（0 字节），可能保存或复制时出错", "请重新保存后再提交")]
+        return None, [_file_issue("file-empty", "文件是空的（0 字节），可能保存或复制时出错", "请重新保存后再提交")]
     if size > limits.file_bytes:
-        return [_file_issue("file-too-large", f"文件过大（{size / 2**20:.1f} MB），超过 {limits.file_bytes // 2**20} MB 上限",
-                            "请删除无关的工作表和图片，或拆分后提交")]
+        return None, [_file_issue("file-too-large",
+                                  f"文件过大（{size / 2**20:.1f} MB），超过 {limits.file_bytes // 2**20} MB 上限",
+                                  "请删除无关的工作表和图片，或拆分后提交")]
     with path.open("rb") as fp:
         head = fp.read(512)
     if head.startswith(OLE_MAGIC):
         if _office_encrypted(path):
-            return [_file_issue("file-encrypted", "文件设有密码（已加密），无法读取",
-                                "请在 Excel/WPS 中取消“文件加密”或“打开权限密码”后重新提交")]
-        return [_file_issue("file-legacy-format", "这是旧版 Office 格式（.xls/.doc/.et/.wps），当前未能转换",
-                            "请在 Excel/WPS 中“另存为” .xlsx（Word 文件另存为 .docx）后重新提交")]
+            return None, [_file_issue("file-encrypted", "文件设有密码（已加密），无法读取",
+                                      "请在 Excel/WPS/Word 中取消“文件加密”或“打开权限密码”后重新提交")]
+        return ("legacy-doc" if suffix in WORD_FAMILY else "legacy-xls"), []
     if not head.startswith(b"PK"):
         kind = "PDF 文件" if head.startswith(b"%PDF") else _sniff_text(head)
-        return [_file_issue("file-not-excel", f"文件内容不是 Excel 工作簿，而是{kind}，只是扩展名为“{suffix}”",
-                            "请在 Excel/WPS 中打开后“另存为” Excel 工作簿(.xlsx)")]
+        what = "Word 文档" if suffix in WORD_FAMILY else "Excel 工作簿"
+        return None, [_file_issue("file-not-excel", f"文件内容不是{what}，而是{kind}，只是扩展名为“{suffix}”",
+                                  f"请在 Excel/WPS/Word 中打开后“另存为”{what}（.xlsx/.docx）")]
     return _inspect_zip(path, limits)
 
 
-def _inspect_zip(path: Path, limits: Limits) -> list[Issue]:
+def _inspect_zip(path: Path, limits: Limits) -> tuple[str | None, list[Issue]]:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             names = {i.filename for i in infos}
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
-        return [_file_issue("file-corrupt", "文件已损坏（可能未保存完整或传输中断），无法打开",
-                            "请在 Excel/WPS 中打开确认无误，重新保存后提交")]
+        return None, [_file_issue("file-corrupt", "文件已损坏（可能未保存完整或传输中断），无法打开",
+                                  "请在 Excel/WPS 中打开确认无误，重新保存后提交")]
     unpacked = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos) or 1
     if unpacked > limits.unpacked_bytes or (unpacked > 10 * 2**20 and unpacked / packed > limits.ratio):
-        return [_file_issue("file-too-large", f"文件解压后达 {unpacked / 2**20:.0f} MB，超出处理上限，已拒收",
-                            "请删除多余的空行、空列和图片后重新保存提交")]
+        return None, [_file_issue("file-too-large", f"文件解压后达 {unpacked / 2**20:.0f} MB，超出处理上限，已拒收",
+                                  "请删除多余的空行、空列和图片后重新保存提交")]
     if "word/document.xml" in names:
-        return [_file_issue("file-misnamed", "这是一个 Word 文档，扩展名却是 Excel 的", "请改回 .docx 扩展名后提交")]
-    if "xl/workbook.xml" not in names:
-        return [_file_issue("file-corrupt", "文件不是有效的 Excel 工作簿（缺少工作簿内容）",
-                            "请在 Excel/WPS 中打开后另存为 .xlsx 再提交")]
-    return []
+        return "docx", []
+    if "xl/workbook.xml" in names:
+        return "xlsx", []
+    return None, [_file_issue("file-corrupt", "文件不是有效的 Excel 工作簿或 Word 文档（缺少正文内容）",
+                              "请在 Excel/WPS/Word 中打开后另存为 .xlsx/.docx 再提交")]
 
 
 class _Parser(WorkSheetParser):

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .formats import ITEMS, Item
 from .issues import Issue, PipelineError
 from .validation import Member
-from .values import as_date
+from .values import as_date, match_key
 
 metadata = MetaData()
 
@@ -67,6 +67,7 @@ records = Table(
     Column("person", String(40)),
     Column("day", String(16)),
     Column("data", Text, nullable=False),
+    Column("source", String(8), default="excel"),       # excel | word: a Word meeting beats its Excel row
     Column("superseded_by", Integer, ForeignKey("records.id")),
     Index("ix_records_lookup", "branch", "item", "record_key"),
 )
@@ -144,6 +145,7 @@ class LedgerRows:
     sheet: str
     as_of: dt.date | None
     rows: list             # validation.Row
+    source: str = "excel"
 
 
 class Store:
@@ -215,17 +217,27 @@ class Store:
             payload.append({"ledger_id": ledger_id, "item": row.item, "branch": sheet.branch, "line": row.line,
                             "record_key": key, "person": person,
                             "day": as_date(day).isoformat() if as_date(day) else None,
+                            "source": sheet.source,
                             "data": encode_record(_fields_item(row.item), row.values)})
         if not payload:
             return
         conn.execute(records.insert(), payload)
-        keyed = [p["record_key"] for p in payload if p["record_key"]]
-        for key in keyed:
-            newest = conn.execute(select(func.max(records.c.id)).where(
-                records.c.ledger_id == ledger_id, records.c.record_key == key)).scalar_one()
-            conn.execute(update(records).where(
-                records.c.branch == sheet.branch, records.c.record_key == key, records.c.id != newest,
-                records.c.superseded_by.is_(None)).values(superseded_by=newest))
+        for key in [p["record_key"] for p in payload if p["record_key"]]:
+            self._supersede(conn, ledger_id, sheet, key)
+
+    def _supersede(self, conn, ledger_id: int, sheet: LedgerRows, key: str) -> None:
+        """The newest record of a key wins — except that an Excel row never replaces a Word
+        record of the same meeting (the Word one has the body and the photos)."""
+        newest = conn.execute(select(func.max(records.c.id)).where(
+            records.c.ledger_id == ledger_id, records.c.record_key == key)).scalar_one()
+        live = (records.c.branch == sheet.branch, records.c.record_key == key, records.c.id != newest,
+                records.c.superseded_by.is_(None))
+        if sheet.source == "excel":
+            word = conn.execute(select(func.max(records.c.id)).where(*live, records.c.source == "word")).scalar()
+            if word is not None:
+                conn.execute(update(records).where(records.c.id == newest).values(superseded_by=word))
+                return
+        conn.execute(update(records).where(*live).values(superseded_by=newest))
 
     # --- reading ------------------------------------------------------------------
 
@@ -286,9 +298,11 @@ class Store:
 
 
 def _record_key(item: Item, values: dict) -> str | None:
+    """(item, date, topic) for a meeting — the topic compared without spaces and punctuation."""
     if not item.record_key:
         return None
-    parts = [encode_value("text", as_date(values.get(k)) or values.get(k)) for k in item.record_key]
+    parts = [as_date(values.get(k)).isoformat() if as_date(values.get(k)) else
+             (match_key(values[k]) if isinstance(values.get(k), str) else values.get(k)) for k in item.record_key]
     if any(p is None for p in parts):
         return None
     return json.dumps([item.code, *parts], ensure_ascii=False)

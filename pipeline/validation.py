@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from .dues import DuesRules
 from .formats import ITEMS, MEETING_CODE, Field, Item
-from .issues import ERROR, WARNING, Issue, cell_ref, show_value
+from .issues import ERROR, WARNING, Issue, show_value
 from .layout import GRID_TOTAL, MEETING_ITEMS, Column, Layout
 from .values import UNCALCULATED, Bad, CellError, TYPE_FORMS, as_date, is_blank
 
@@ -59,7 +59,7 @@ class Row:
               severity: str = ERROR) -> Issue:
         col = self.columns.get(name)
         return Issue(code, severity, message, sheet=self.sheet,
-                     cell=cell_ref(col.index if col else None, self.line),
+                     cell=col.cell(self.line) if col else None,
                      column=col.header if col else name,
                      value=show_value(self.raw.get(name)), hint=hint, row=self.line)
 
@@ -92,7 +92,7 @@ class Context:
 
 def _cell_issue(col: Column, line: int, sheet: str, raw, code: str, message: str,
                 hint: str | None = None, severity: str = ERROR) -> Issue:
-    return Issue(code, severity, message, sheet=sheet, cell=cell_ref(col.index, line),
+    return Issue(code, severity, message, sheet=sheet, cell=col.cell(line),
                  column=col.header, value=show_value(raw), hint=hint, row=line)
 
 

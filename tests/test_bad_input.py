@@ -62,12 +62,12 @@ def test_html_export_named_xls(registered, tmp_path):
     assert "HTML" in rejected_with(registered, path, "file-not-excel").errors[0].message
 
 
-def test_word_document_named_xlsx(registered, tmp_path):
-    path = tmp_path / "会议记录.xlsx"
+def test_broken_word_document_named_xlsx(registered, tmp_path):
+    path = tmp_path / "会议记录.xlsx"          # judged by content: a (broken) Word document
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
         zf.writestr("word/document.xml", "<w:document/>")
-    rejected_with(registered, path, "file-misnamed")
+    assert "Word" in rejected_with(registered, path, "file-corrupt").errors[0].message
 
 
 def test_password_protected_workbook(registered, tmp_path):
@@ -79,10 +79,12 @@ def test_password_protected_workbook(registered, tmp_path):
     assert "密码" in result.errors[0].message
 
 
-def test_legacy_xls_is_recognised(registered, tmp_path):
+def test_junk_in_an_ole_container_is_answered(registered, tmp_path):
     path = tmp_path / "旧版.xls"
     path.write_bytes(OLE_MAGIC + b"\x00" * 4096)
-    assert ".xlsx" in rejected_with(registered, path, "file-legacy-format").errors[0].hint
+    result = ingest(path, registered, received=RECEIVED)
+    assert result.status == "rejected" and result.stored.read_bytes() == path.read_bytes()
+    assert {i.code for i in result.errors} <= {"file-legacy-format", "no-ledger"}
 
 
 def test_zip_bomb_is_refused_before_parsing(registered, tmp_path):
@@ -97,8 +99,9 @@ def test_zip_bomb_is_refused_before_parsing(registered, tmp_path):
 
 def test_declared_sizes_over_the_limit(tmp_path):
     path = good_workbook(tmp_path)
-    assert inspect_file(path, Limits(unpacked_bytes=1000))[0].code == "file-too-large"
-    assert inspect_file(path, Limits(file_bytes=100))[0].code == "file-too-large"
+    assert inspect_file(path, Limits(unpacked_bytes=1000))[1][0].code == "file-too-large"
+    assert inspect_file(path, Limits(file_bytes=100))[1][0].code == "file-too-large"
+    assert inspect_file(path) == ("xlsx", [])
 
 
 def test_unsupported_type(registered, tmp_path):
