@@ -337,7 +337,7 @@ def _original_folder(result: Result, ws: Workspace) -> Path:
 
 def _write_receipts(result: Result, ws: Workspace) -> None:
     """The text receipt in outbox/回执/<支部>/ (and beside a rejected original), the marked copy."""
-    from .receipts import annotate_workbook, text_receipt
+    from .receipts import annotate_document, annotate_workbook, text_receipt
     folder = ws.receipts / _folder_name(result)
     stem = safe_name(Path(result.file).stem, "文件")
     text = text_receipt(result).encode("utf-8-sig")   # BOM: Notepad on Windows reads it right
@@ -346,6 +346,11 @@ def _write_receipts(result: Result, ws: Workspace) -> None:
     if result.status == "rejected" and result.stored is not None:
         write_atomic(result.stored.with_name(f"{result.stored.stem}.回执.txt"), text)
     source = result.stored if result.stored is not None and result.stored.exists() else result.path
-    if result.status == "rejected" and source.suffix.lower() in EXCEL_SUFFIXES and not any(
-            i.code.startswith("file-") for i in result.issues) and source.exists():
+    if result.status != "rejected" or not source.exists() or any(i.code.startswith("file-") for i in result.issues):
+        return
+    from .readers import inspect_file
+    kind, _ = inspect_file(source, ws.limits)
+    if kind == "xlsx":
         result.annotated = annotate_workbook(source, result.issues, folder / f"{stem}.回执.xlsx")
+    elif kind == "docx":
+        result.annotated = annotate_document(source, result.issues, folder / f"{stem}.回执.docx")

@@ -47,7 +47,11 @@ def text_receipt(result) -> str:
     for sheet in result.sheets:
         item = ITEMS[sheet["item"]]
         period = f"，{sheet['period']}" if sheet.get("period") else ""
-        lines.append(f"台账：{item.code} {item.name}（工作表“{sheet['sheet']}”，{sheet['rows']} 条记录{period}）")
+        if sheet.get("word"):
+            photos = f"，照片 {sheet['photos']} 张" if sheet.get("photos") is not None else ""
+            lines.append(f"台账：{item.code} {item.name}（Word 文档“{sheet['sheet']}”{photos}{period}）")
+        else:
+            lines.append(f"台账：{item.code} {item.name}（工作表“{sheet['sheet']}”，{sheet['rows']} 条记录{period}）")
     if result.duplicate_of:
         lines.append(f"说明：与 {result.duplicate_of} 提交的文件内容相同，已入库的是那一份。")
     lines.append(f"共 {len(errors)} 处错误，{len(warnings)} 条提示。")
@@ -127,3 +131,52 @@ def _summary_sheet(wb, issues: list[Issue]) -> None:
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.auto_filter.ref = f"A1:H{max(len(ordered) + 1, 2)}"
+
+
+def annotate_document(source: Path, issues: list[Issue], target: Path) -> Path | None:
+    """A copy of a rejected Word ledger: each problem field highlighted with a Word comment on it;
+    problems without a place (a missing field) are commented on the title."""
+    import docx
+    from docx.enum.text import WD_COLOR_INDEX
+
+    from .word import read_docx
+    try:
+        document = docx.Document(str(source))
+        places = {entry[1].where: entry[1] for entry in read_docx(source).fields.values()}
+    except Exception as exc:   # a document we could not read is answered by the text receipt alone
+        log.info("cannot annotate %s: %s", source, exc)
+        return None
+    tables, paragraphs = document.tables, document.paragraphs
+    general = []
+    for issue in issues:
+        place = places.get(issue.cell)
+        if place is None:
+            general.append(issue)
+            continue
+        if place.table is not None:
+            cell = tables[place.table].rows[place.row].cells[place.col]
+            targets = cell.paragraphs
+        else:
+            targets = [paragraphs[place.para]]
+        runs = [run for para in targets for run in para.runs if run.text]
+        if not runs:
+            runs = [targets[0].add_run("（未填写）")]
+        for run in runs:
+            run.font.highlight_color = WD_COLOR_INDEX.PINK if issue.is_error else WD_COLOR_INDEX.YELLOW
+        document.add_comment(runs, text=_comment_text(issue), author="台账校验", initials="TZ")
+    if general:
+        anchor = next((p for p in paragraphs if p.runs and p.text.strip()), None)
+        if anchor is None:
+            anchor = document.paragraphs[0] if document.paragraphs else document.add_paragraph()
+            anchor.add_run("（校验意见）")
+        document.add_comment([r for r in anchor.runs if r.text] or anchor.runs,
+                             text="\n".join(_comment_text(i) for i in general), author="台账校验", initials="TZ")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    write_atomic(target, buffer.getvalue())
+    return target
+
+
+def _comment_text(issue: Issue) -> str:
+    head = "【错误】" if issue.is_error else "【提示】"
+    return head + issue.message + (f"（{issue.hint}）" if issue.hint else "")

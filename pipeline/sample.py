@@ -168,3 +168,25 @@ def make_college(seed: int = 2026, year: int = 2026, today: dt.date | None = Non
                 person.post = post
             branches.append(branch)
     return College("示例职业技术学院", year, today, branches)
+
+
+def make_png(width: int = 160, height: int = 120, seed: int = 0) -> bytes:
+    """A small real PNG (a coloured picture with stripes) — the demo's and tests' 'photos'."""
+    import struct
+    import zlib
+    rng = random.Random(seed)
+    base = [rng.randrange(60, 200) for _ in range(3)]
+    rows = []
+    for y in range(height):
+        row = bytearray([0])
+        for x in range(width):
+            shade = 40 if (x // 12 + y // 12) % 2 else 0
+            row += bytes(min(255, c + shade) for c in base)
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+            + chunk(b"IEND", b""))

@@ -25,7 +25,8 @@ from .workspace import write_atomic
 BODY_FIELDS = {"会议内容", "正文"}
 TEXT_CONTINUES = {"会议内容", "决议事项", "缺席人员及原因", "列席人员", "正文"}
 EXTRA_LABELS = {"党支部": ("党支部", "支部名称", "党支部名称", "所属党支部"), "年度": ("年度",),
-                "正文": ("正文",)}
+                "正文": ("正文",), "照片": ("照片", "活动照片", "会议照片", "现场照片", "图片", "附图", "活动图片")}
+TEXT_FIELDS = {f.name for f in ITEMS["B"].fields if f.type == "text"}
 IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/bmp": "bmp",
                "image/tiff": "tif", "image/x-emf": "emf", "image/x-wmf": "wmf", "image/emf": "emf",
                "image/wmf": "wmf"}
@@ -84,8 +85,9 @@ def _cell_text(cell) -> str:
     return "\n".join(clean_text(p.text) for p in cell.paragraphs).strip()
 
 
-def split_pairs(text: str) -> list[tuple[str, str]]:
-    """'主持人：张三    记录人：李四' → [('主持人', '张三'), ('记录人', '李四')]; [] if no label."""
+def split_pairs(text: str) -> list[tuple[str, str, str]]:
+    """'主持人：张三  记录人：李四' → [('主持人', '张三', '主持人'), ('记录人', '李四', '记录人')]:
+    (field, value, label as written); [] if the text does not start with a label."""
     text = fold(text)
     matches = list(_PAIR_RE.finditer(text))
     if not matches or text[:matches[0].start()].strip():
@@ -93,7 +95,7 @@ def split_pairs(text: str) -> list[tuple[str, str]]:
     pairs = []
     for m, nxt in zip(matches, matches[1:] + [None]):
         value = text[m.end():nxt.start() if nxt else len(text)].strip()
-        pairs.append((LABELS[header_key(m[1])], value))
+        pairs.append((LABELS[header_key(m[1])], value, re.sub(r"\s+", " ", m[1]).strip()))
     return pairs
 
 
@@ -110,40 +112,42 @@ class _Reader:
         self.current: str | None = None       # the label that unlabeled text continues
 
     def put(self, name: str, text: str, place: Place, label: str) -> None:
+        if name == "照片":
+            self.current = None
+            return
         if name in BODY_FIELDS:
-            if text:
-                self.doc.body.append(text)
+            self.doc.body += [line for line in text.split("\n") if line.strip()]
             self.doc.fields.setdefault(name, ["", place, label])
         elif name not in self.doc.fields or not self.doc.fields[name][0]:
             self.doc.fields[name] = [text, place, label]
         self.current = name
 
-    def continue_text(self, text: str, place: Place) -> bool:
+    def continue_text(self, text: str, place: Place, any_text: bool = False) -> bool:
+        """Unlabeled text continues the last field: in a table any text field (a value spilling
+        into the next cell or row), in paragraphs only the long ones (内容, 决议, 缺席…)."""
         name = self.current
-        if not name or name not in TEXT_CONTINUES or not text:
+        if not name or not text or not (name in TEXT_CONTINUES or (any_text and name in TEXT_FIELDS)):
             return False
         if name in BODY_FIELDS:
-            self.doc.body.append(text)
+            self.doc.body += [line for line in text.split("\n") if line.strip()]
         else:
             value = self.doc.fields[name][0]
             self.doc.fields[name][0] = f"{value}\n{text}" if value else text
         return True
 
-    def paragraph(self, index: int, text: str) -> None:
+    def paragraph(self, index: int, text: str, title_like: bool = False) -> None:
         place = Place(f"第{index + 1}段", para=index)
         pairs = split_pairs(text)
         if pairs:
-            for name, value in pairs:
-                self.put(name, value, place, name)
+            for name, value, label in pairs:
+                self.put(name, value, place, label)
             return
         if not text:
             return
-        if not self.doc.fields and len(self.doc.title) < 60 and not self.doc.loose:
-            # the lines before the first field make the title: "XX党支部" / "支部委员会会议记录"
+        if not self.doc.fields and not self.doc.loose and (not self.doc.title or title_like) and len(text) <= 60:
+            # the heading lines before the first field make the title: "XX党支部" / "支部委员会会议记录"
             self.doc.title = f"{self.doc.title} {text}".strip()
             self.doc.title_place = self.doc.title_place or place
-            if len(text) > 40:     # a long line is prose, not a title line
-                self.doc.loose.append(text)
             return
         if not self.continue_text(text, place):
             self.doc.loose.append(text)
@@ -156,31 +160,35 @@ class _Reader:
                     seen.add(id(cell._tc))
                     cells.append((c_index, cell))
             pending: tuple[str, str] | None = None
-            labelled = False
             for c_index, cell in cells:
                 text = _cell_text(cell)
                 place = Place(f"第{t_index + 1}个表格第{r_index + 1}行第{c_index + 1}列", t_index, r_index, c_index)
                 bare = _bare_label(text)
                 pairs = [] if bare else split_pairs(text)
                 if bare or pairs:
-                    labelled = True
                     if pending:
                         self.put(pending[0], "", place, pending[1])
                     pending = (bare, text.rstrip("：:").strip()) if bare else None
-                    for name, value in pairs:
-                        self.put(name, value, place, name)
+                    for name, value, label in pairs:
+                        self.put(name, value, place, label)
                 elif pending:
                     self.put(pending[0], text, place, pending[1])
                     pending = None
                 elif text and not self.doc.title and not self.doc.fields:
                     self.doc.title, self.doc.title_place = text, place
                 elif text:
-                    self.continue_text(text, place)      # a value spilling into the next cell or row
+                    self.continue_text(text, place, any_text=True)   # spilling into the next cell or row
             if pending:
                 self.put(pending[0], "", Place(f"第{t_index + 1}个表格第{r_index + 1}行", t_index, r_index,
                                                cells[-1][0]), pending[1])
-            if not labelled and not cells:
-                continue
+
+
+def _title_like(p) -> bool:
+    """Centred, or styled as a title or heading."""
+    jc = p.find(f"{qn('w:pPr')}/{qn('w:jc')}")
+    style = p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+    name = (style.get(qn("w:val")) or "").lower() if style is not None else ""
+    return (jc is not None and jc.get(qn("w:val")) == "center") or name.startswith(("title", "heading", "标题"))
 
 
 def _pictures(document) -> tuple[list[Picture], int]:
@@ -219,7 +227,7 @@ def read_docx(path: Path) -> WordDoc:
     for child in document.element.body.iterchildren():
         if child.tag == qn("w:p"):
             text = clean_text("".join(node.text or "" for node in child.iter(qn("w:t"))))
-            reader.paragraph(paragraph_index, text)
+            reader.paragraph(paragraph_index, text, _title_like(child))
             paragraph_index += 1
         elif child.tag == qn("w:tbl") and id(child) in tables:
             reader.table(table_index, tables[id(child)])

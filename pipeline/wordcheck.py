@@ -105,7 +105,7 @@ def _check_meeting(doc: WordDoc, code: str, branch, received: dt.date, ws, resul
     result.issues += issues
     result.pictures = prepared
     result.sheets.append({"sheet": doc.title or result.file, "item": code, "codes": [code], "branch": branch,
-                          "period": None, "rows": 1})
+                          "period": None, "rows": 1, "word": True, "photos": len(pictures)})
     if not any(i.is_error for i in issues):
         result.ledgers.append(LedgerRows(code, branch, None, doc.title or result.file, received, [row], "word"))
 
@@ -126,7 +126,7 @@ def _check_plan(doc: WordDoc, plan, branch, received: dt.date, result) -> None:
     row = Row(DOC_SHEET, 0, "E2", values, {}, {}, frozenset())
     result.issues += issues
     result.sheets.append({"sheet": doc.title or result.file, "item": "E2", "codes": ["E2"], "branch": branch,
-                          "period": str(year) if year else None, "rows": 1})
+                          "period": f"{year}年度{kind}" if year else None, "rows": 1, "word": True})
     if branch is not None and not any(i.is_error for i in issues) and not result.errors:
         result.ledgers.append(LedgerRows("E2", branch, f"{year}-{kind}", doc.title or result.file, received, [row],
                                          "word"))
