@@ -158,10 +158,38 @@ def meeting_rows(branch: Branch, college: College, rng: random.Random) -> list[l
     return rows
 
 
-def meeting_workbook(branch: Branch, college: College, rng: random.Random) -> Workbook:
+def meeting_workbook(branch: Branch, college: College, rng: random.Random, rows: list | None = None) -> Workbook:
     wb = _new_workbook()
-    _sheet(wb, "B", branch, college, meeting_rows(branch, college, rng))
+    _sheet(wb, "B", branch, college, rows if rows is not None else meeting_rows(branch, college, rng))
     return wb
+
+
+SPEECH = ("书记传达了上级党组织的有关精神和工作要求。", "与会党员结合岗位实际逐一发言，交流学习体会。",
+          "大家一致认为，要把学习成果转化为推动专业群建设和立德树人的实际成效。", "书记对下一阶段工作作了部署。")
+
+
+def word_records(branch: Branch, college: College, rows: list, rng: random.Random) -> list["DemoFile"]:
+    """Word records of meetings that are also in the register: the Word one (with its body and
+    photos) is the one kept. A 支委会 as a form table, a 主题党日 as paragraphs with photos."""
+    from .sample import make_png
+    from .wordsample import meeting_from_row, paragraph_record, plan_document, table_record
+    files = []
+    picks = {"支部委员会": table_record, "主题党日": paragraph_record}
+    for kind, writer in picks.items():
+        row = next((r for r in rows if r[0] == kind and r[1].month in (3, 5)), None)
+        if row is None:
+            continue
+        meeting = meeting_from_row(row)
+        meeting["会议内容"] = list(SPEECH)
+        photos = [make_png(seed=rng.randrange(10**6)) for _ in range(2 if kind == "主题党日" else 1)]
+        name = f"{row[1]:%Y%m%d}{kind}记录.docx"
+        files.append(DemoFile(branch.name, name, document=writer(meeting, branch.name, photos)))
+    plan = ["一、指导思想", "以习近平新时代中国特色社会主义思想为指导，全面贯彻党的教育方针。",
+            "二、主要任务", f"（一）加强思想政治建设。（二）严格落实“三会一课”。（三）做好{college.year}年党员发展工作。",
+            "三、保障措施", "支部委员会每月研究一次计划落实情况。"]
+    files.append(DemoFile(branch.name, f"{college.year}年度工作计划.docx",
+                          document=plan_document(branch.name, college.year, "计划", plan)))
+    return files
 
 
 def _months(college: College) -> int:
@@ -337,6 +365,7 @@ class DemoFile:
     name: str
     workbook: Workbook | None = None
     raw: bytes | None = None
+    document: object | None = None        # a python-docx Document
 
 
 def demo_files(college: College, seed: int) -> list[DemoFile]:
@@ -345,8 +374,11 @@ def demo_files(college: College, seed: int) -> list[DemoFile]:
     makers = (("党员信息台账", member_workbook), ("组织生活台账", meeting_workbook), ("党费台账", dues_workbook),
               ("联系服务群众台账", service_workbook), ("综合台账", general_workbook))
     for branch in college.branches:
+        meetings = meeting_rows(branch, college, rng)
         for title, maker in makers:
-            files.append(DemoFile(branch.name, f"{college.year}年{title}.xlsx", maker(branch, college, rng)))
+            book = maker(branch, college, rng, meetings) if maker is meeting_workbook else maker(branch, college, rng)
+            files.append(DemoFile(branch.name, f"{college.year}年{title}.xlsx", book))
+        files += word_records(branch, college, meetings, rng)
     b1, b2, b3 = college.branches[0], college.branches[3], college.branches[4]
     files += [DemoFile(b1.name, "党员花名册（待修改）.xlsx", mistaken_roster(b1, college)),
               DemoFile(b2.name, "党费基数核定表（有误）.xlsx", mistaken_dues(b2, college)),
@@ -374,6 +406,9 @@ def _drop(ws: Workspace, files: list[DemoFile]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         if f.workbook is not None:
             save_workbook(f.workbook, target)
+        elif f.document is not None:
+            from .wordsample import save_document
+            save_document(f.document, target)
         else:
             target.write_bytes(f.raw)
 

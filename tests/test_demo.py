@@ -40,10 +40,26 @@ def test_every_correct_file_is_accepted_and_every_mistake_rejected(demo_home):
         assert members == college.members
         meeting_types = {row[0] for row in conn.execute("select distinct item from records where item like 'B%'")}
         assert meeting_types == {f"B{i}" for i in range(1, 9)}
-    assert "通过 101" in output and "未通过 6" in output
-    assert not any((home / "inbox").rglob("*.xlsx"))          # every file handled…
-    assert len(list((home / "archive").rglob("*.xlsx"))) == 101   # …and kept
+    assert f"通过 {len(files) - 6}" in output and "未通过 6" in output
+    assert not [p for p in (home / "inbox").rglob("*") if p.is_file()]                # every file handled…
+    archived = [p for p in (home / "archive").rglob("*") if p.is_file()]
+    assert len(archived) == len(files) - 6                                            # …and kept
     assert len(list((home / "rejected").rglob("*.xlsx"))) == 6
+
+
+def test_word_records_with_photos_win_over_the_register(demo_home):
+    home, _ = demo_home
+    with sqlite3.connect(home / "taizhang.db") as conn:
+        word = conn.execute("select data from records where source='word' and superseded_by is null "
+                            "and item like 'B%'").fetchall()
+        assert len(word) == 40                              # two a branch
+        replaced = conn.execute("select count(*) from records r join records w on r.superseded_by = w.id "
+                                "where r.source='excel' and w.source='word'").fetchone()[0]
+        assert replaced == 40
+        plans = conn.execute("select count(*) from records where item='E2'").fetchone()[0]
+        assert plans == 20
+    photos = [p for p in (home / "media").rglob("*.png")]
+    assert len(photos) == 60 and all(p.read_bytes()[:4] == b"\x89PNG" for p in photos)
 
 
 def test_rejected_demo_files_have_receipts_pointing_at_cells(demo_home):
