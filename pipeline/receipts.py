@@ -60,8 +60,8 @@ def text_receipt(result) -> str:
             lines += ["", f"—— {title} ——"]
             lines += [f"{n}. {issue.text()}" for n, issue in enumerate(group, 1)]
     if result.status == "rejected":
-        lines += ["", "整个文件未入库。请在原文件上修改后重新放入收件箱；"
-                      "标红的单元格和批注见同名的“.回执.xlsx”文件（如有）。"]
+        lines += ["", "整个文件未入库。请在原文件上修改后重新放入收件箱；问题处已在同名的回执副本中标出并加批注"
+                      "（Excel 为“.回执.xlsx”，Word 为“.回执.docx”）。"]
     return "\n".join(lines) + "\n"
 
 

@@ -25,6 +25,8 @@ def _when(day) -> str:
         hour = day.hour
         noon = "上午" if hour < 12 else "下午"
         return f"{day.year}年{day.month}月{day.day}日{noon}{hour if hour <= 12 else hour - 12}:{day.minute:02d}"
+    if isinstance(day, str):
+        return day
     return f"{day.year}年{day.month}月{day.day}日" if day else ""
 
 
