@@ -207,6 +207,52 @@ def service(ctx, user, polling, target):
         click.echo(unit, nl=False)
 
 
+@main.group(context_settings=CONTEXT)
+def generate():
+    """生成标准化文书（写入 outbox/<年度>/<支部>/）。
+
+    \b
+    示例：
+      taizhang generate record-book --branch 机电工程学院教工党支部 --year 2026 --pdf
+      taizhang generate record-book --all --year 2026
+    """
+
+
+@generate.command("record-book", context_settings=CONTEXT)
+@click.option("--branch", "branches", multiple=True, help="党支部名称（可写多次）。")
+@click.option("--all", "everyone", is_flag=True, help="所有已登记的党支部。")
+@click.option("--year", type=int, default=None, help="年度（默认今年）。")
+@click.option("--pdf", is_flag=True, help="同时生成带书签的 PDF（需要 LibreOffice）。")
+@json_option
+@click.pass_context
+def record_book(ctx, branches, everyone, year, pdf, as_json):
+    """《党支部工作记录本》：封面、目录、基本情况、花名册（脱敏）、计划、各类会议记录及照片、各项汇总、总结、缺项提示。
+
+    \b
+    示例：
+      taizhang generate record-book --branch 机电工程学院教工党支部 --year 2026 --pdf
+      taizhang generate record-book --all --year 2026
+    """
+    import datetime as _dt
+    from pipeline.recordbook import generate_all
+    if not branches and not everyone:
+        raise click.UsageError("请用 --branch 指定党支部，或用 --all 生成全部")
+    ws = _workspace(ctx)
+    registered = [r["党支部"] for r in ws.store.registry()]
+    unknown = [b for b in branches if b not in registered]
+    if unknown:
+        raise click.UsageError(f"未登记的党支部：{'、'.join(unknown)}")
+    done = generate_all(ws, year or _dt.date.today().year, list(branches) or None, pdf)
+    if as_json:
+        click.echo(json.dumps([{k: str(v) if isinstance(v, Path) else v for k, v in d.items()} for d in done],
+                              ensure_ascii=False, indent=2))
+    else:
+        for d in done:
+            click.echo(f"{'✘' if d['error'] else '✔'} {d['branch']}：{d['docx']}" + (f"\n   {d['pdf']}" if d["pdf"] else "")
+                       + (f"\n   {d['error']}" if d["error"] else ""))
+    ctx.exit(1 if any(d["error"] for d in done) else 0)
+
+
 @main.command(context_settings=CONTEXT)
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="输出目录（默认：工作区 outbox/空白台账模板）。")

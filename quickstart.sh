@@ -11,7 +11,7 @@ mode="${1:-demo}"
 shift || true
 VENV="${TAIZHANG_VENV:-.venv}"
 SYSTEM_PACKAGES=(python3 python3-venv python3-pip libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-draw-nogui python3-uno
-                 fonts-noto-cjk fonts-wqy-zenhei poppler-utils)
+                 fonts-noto-cjk fonts-wqy-zenhei fonts-arphic-ukai fonts-arphic-uming poppler-utils)
 
 missing_system_packages() {
     local missing=()

@@ -59,10 +59,17 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+FONTS_CONF = Path(__file__).resolve().parent / "data" / "fonts.conf"
+
+
 def _group_kwargs() -> dict:
+    """Own process group (killed whole on a hang) and our font aliases for 仿宋_GB2312 & co."""
+    env = dict(os.environ)
+    if os.name == "posix" and FONTS_CONF.exists() and "FONTCONFIG_FILE" not in env:
+        env["FONTCONFIG_FILE"] = str(FONTS_CONF)
     if os.name == "posix":
-        return {"start_new_session": True}
-    return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}   # pragma: no cover
+        return {"start_new_session": True, "env": env}
+    return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP, "env": env}   # pragma: no cover
 
 
 def convert_cold(source: Path, target_ext: str, out_dir: Path, timeout: float = DEFAULT_TIMEOUT,
@@ -110,7 +117,8 @@ finally:
     doc.close(True)
 print("OK")
 """
-FILTERS = {"docx": "MS Word 2007 XML", "xlsx": "Calc MS Excel 2007 XML", "png": "writer_png_Export"}
+FILTERS = {"docx": "MS Word 2007 XML", "xlsx": "Calc MS Excel 2007 XML", "png": "writer_png_Export",
+           "pdf": "writer_pdf_Export"}
 
 
 def system_python_with_uno() -> str | None:
@@ -175,9 +183,10 @@ class Converter:
         log.info("warm conversion timed out: %s", last)
         raise ConversionError(f"LibreOffice 转换超时（{self.timeout:g} 秒）")
 
-    def convert(self, source: Path, out_dir: Path) -> Path:
-        """`source` (.doc .wps .xls .et .emf .wmf) → a file in `out_dir` of the modern type."""
-        target_ext = TARGETS[source.suffix.lower()]
+    def convert(self, source: Path, out_dir: Path, target_ext: str | None = None) -> Path:
+        """`source` (.doc .wps .xls .et .emf .wmf) → a file in `out_dir` of the modern type;
+        or any document to `target_ext` ('pdf' for a .docx)."""
+        target_ext = target_ext or TARGETS[source.suffix.lower()]
         if not self.available:
             raise ConversionError("服务器上没有安装 LibreOffice，无法转换旧版格式")
         out_dir.mkdir(parents=True, exist_ok=True)

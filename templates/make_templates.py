@@ -1,0 +1,361 @@
+"""Build the .docx templates in this folder (run by developers; the .docx files are committed).
+
+The templates are ordinary Word documents holding the layout (GB/T 9704-2012 page setup,
+styles with East-Asian fonts, footers with "— 1 —" page numbers) and docxtpl/Jinja tags
+for the data. Staff may open them in Word or WPS and restyle them: the generators only
+fill the tags. Re-running this script overwrites such changes — edit the .docx instead.
+
+    .venv/bin/python templates/make_templates.py
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import docx
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Mm, Pt
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+BODY_FONT = "仿宋_GB2312"
+TITLE_FONT = "方正小标宋简体"
+H1_FONT, H2_FONT = "黑体", "楷体_GB2312"
+PAGE_FONT = "宋体"
+LINE = Pt(28.95)          # 225 mm / 22 lines
+
+
+def fonts(style_or_run, east_asia: str, latin: str = "Times New Roman", size: float | None = None,
+          bold: bool | None = None) -> None:
+    font = style_or_run.font
+    font.name = latin
+    if size:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    element = style_or_run.element if hasattr(style_or_run, "element") else style_or_run._element
+    rpr = element.get_or_add_rPr()
+    rfonts = rpr.get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+        rfonts.set(qn(attr), latin)
+    rfonts.set(qn("w:eastAsia"), east_asia)
+
+
+def setup_document() -> docx.Document:
+    document = docx.Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)      # 版心 225 mm high
+    section.left_margin, section.right_margin = Mm(28), Mm(26)      # 订口 28 mm, 版心 156 mm wide
+    section.footer_distance = Mm(25)
+    styles = document.styles
+    normal = styles["Normal"]
+    fonts(normal, BODY_FONT, size=16)
+    normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    normal.paragraph_format.line_spacing = LINE
+    normal.paragraph_format.space_after = Pt(0)
+    for name, east, size, bold, align in (("Title", TITLE_FONT, 22, False, WD_ALIGN_PARAGRAPH.CENTER),
+                                          ("Heading 1", H1_FONT, 16, False, None),
+                                          ("Heading 2", H2_FONT, 16, False, None),
+                                          ("Heading 3", BODY_FONT, 16, True, None)):
+        style = styles[name]
+        fonts(style, east, size=size, bold=bold)
+        style.font.color.rgb = None
+        style.paragraph_format.space_before = Pt(0)
+        style.paragraph_format.space_after = Pt(0)
+        style.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        style.paragraph_format.line_spacing = LINE if name != "Title" else Pt(40)
+        if align is not None:
+            style.paragraph_format.alignment = align
+        ppr = style.element.get_or_add_pPr()
+        for border in ppr.findall(qn("w:pBdr")):      # the default Title has a blue rule: not in 公文
+            ppr.remove(border)
+        style.element.get_or_add_rPr()
+        for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            style.element.rPr.rFonts.attrib.pop(qn(theme), None)
+    table_text = styles.add_style("表格文字", WD_STYLE_TYPE.PARAGRAPH)
+    table_text.base_style = normal
+    fonts(table_text, BODY_FONT, size=10.5)
+    table_text.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    picture = styles.add_style("图片", WD_STYLE_TYPE.PARAGRAPH)
+    picture.base_style = normal
+    picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE   # exact spacing would clip photos
+    picture.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture.paragraph_format.space_before = Pt(6)
+    caption = styles.add_style("图片说明", WD_STYLE_TYPE.PARAGRAPH)
+    caption.base_style = normal
+    fonts(caption, "楷体_GB2312", size=12)
+    caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    caption.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    caption.paragraph_format.space_after = Pt(6)
+    _page_numbers(document)
+    return document
+
+
+def _page_number_paragraph(footer, align) -> None:
+    para = footer.paragraphs[0]
+    para.alignment = align
+    for text in ("— ", None, " —"):
+        if text is None:
+            para._p.append(parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr="PAGE"><w:r><w:t>1</w:t></w:r>'
+                                     f'</w:fldSimple>'))
+            run = None
+        else:
+            run = para.add_run(text)
+        if run is not None:
+            fonts(run, PAGE_FONT, size=14)
+    for run in para._p.iter(qn("w:r")):
+        rpr = run.find(qn("w:rPr"))
+        if rpr is None:
+            rpr = parse_xml(f'<w:rPr {nsdecls("w")}><w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" '
+                            f'w:eastAsia="{PAGE_FONT}"/><w:sz w:val="28"/></w:rPr>')
+            run.insert(0, rpr)
+
+
+def _page_numbers(document) -> None:
+    """'— 1 —' in 4号宋体: odd pages at the right, even pages at the left (GB/T 9704 7.5)."""
+    document.settings.odd_and_even_pages_header_footer = True
+    section = document.sections[0]
+    _page_number_paragraph(section.footer, WD_ALIGN_PARAGRAPH.RIGHT)
+    _page_number_paragraph(section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)
+
+
+def para(document, text: str = "", style: str | None = None, align=None, bold: bool | None = None):
+    p = document.add_paragraph(text, style=style)
+    if align is not None:
+        p.alignment = align
+    if bold is not None:
+        for run in p.runs:
+            run.bold = bold
+    return p
+
+
+def fix_widths(table, widths_mm: list[float]) -> None:
+    """Fixed layout with a real grid, so Word, WPS and LibreOffice all keep the column widths."""
+    table.autofit = False
+    tbl = table._tbl
+    layout = tbl.tblPr.find(qn("w:tblLayout"))
+    if layout is None:
+        layout = parse_xml(f'<w:tblLayout {nsdecls("w")} w:type="fixed"/>')
+        tbl.tblPr.append(layout)
+    grid = tbl.tblGrid
+    for col, width in zip(grid.findall(qn("w:gridCol")), widths_mm):
+        col.set(qn("w:w"), str(int(width / 25.4 * 1440)))
+    for row in table.rows:
+        for index, cell in enumerate(row.cells):
+            cell.width = Mm(widths_mm[min(index, len(widths_mm) - 1)])
+
+
+def merge(table, row: int, first: int, last: int):
+    """Merge cells and drop the empty paragraphs the merge leaves behind."""
+    cell = table.cell(row, first).merge(table.cell(row, last))
+    for extra in cell.paragraphs[1:]:
+        if not extra.text:
+            extra._p.getparent().remove(extra._p)
+    return cell
+
+
+def page_break(document) -> None:
+    document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+
+def loop_table(document, heads: list[str], cells: list[str], loop: str, widths: list[float] | None = None,
+               font_size: float = 10.5):
+    """A table with a header row and one docxtpl row loop ({%tr for … %})."""
+    table = document.add_table(rows=4, cols=len(heads))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for c, head in enumerate(heads):
+        table.cell(0, c).text = head
+    table.cell(1, 0).text = "{%tr for " + loop + " %}"
+    for c, cell in enumerate(cells):
+        table.cell(2, c).text = cell
+    table.cell(3, 0).text = "{%tr endfor %}"
+    if widths:
+        fix_widths(table, widths)
+    for row in table.rows:
+        for c, cell in enumerate(row.cells):
+            for p in cell.paragraphs:
+                p.style = "表格文字"
+                for run in p.runs:
+                    run.font.size = Pt(font_size)
+    for cell in table.rows[0].cells:
+        for p in cell.paragraphs:
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            for run in p.runs:
+                run.bold = True
+    return table
+
+
+def empty_note(document, condition: str) -> None:
+    para(document, "{%p if not " + condition + " %}")
+    para(document, "本年度无记录。")
+    para(document, "{%p endif %}")
+
+
+def record_book() -> docx.Document:
+    d = setup_document()
+    c = WD_ALIGN_PARAGRAPH.CENTER
+    # cover
+    for _ in range(3):
+        para(d)
+    para(d, "{{ college }}", style="Title")
+    para(d)
+    title = para(d, "党支部工作记录本", style="Title")
+    for run in title.runs:
+        run.font.size = Pt(36)
+    for _ in range(3):
+        para(d)
+    for label, tag in (("支部名称", "branch.name"), ("所属党总支", "branch.general"), ("年　　度", "year"),
+                       ("书　　记", "branch.secretary")):
+        p = para(d, f"{label}：{{{{ {tag} }}}}")
+        p.paragraph_format.left_indent = Mm(30)
+    for _ in range(4):
+        para(d)
+    para(d, "{{ college }}党委组织部制", align=c)
+    page_break(d)
+    # contents
+    para(d, "目　　录", style="Title")
+    para(d)
+    para(d, "{%p for chapter in chapters %}")
+    para(d, "{{ chapter.number }}　{{ chapter.title }}{{ chapter.note }}")
+    para(d, "{%p endfor %}")
+    page_break(d)
+    # 一、支部基本情况
+    para(d, "一、支部基本情况", style="Heading 1")
+    para(d, "{%p if basic %}")
+    loop_table(d, ["项　目", "内　容"], ["{{ row.label }}", "{{ row.value }}"], "row in basic", [50, 106], 12)
+    para(d, "{%p endif %}")
+    empty_note(d, "basic")
+    page_break(d)
+    # 二、党员花名册
+    para(d, "二、党员花名册", style="Heading 1")
+    para(d, "{%p if members %}")
+    para(d, "本支部共有党员 {{ members|length }} 名，其中正式党员 {{ full_members }} 名、预备党员 {{ members|length - full_members }} 名。"
+            "（身份证号、联系电话已作脱敏处理。）")
+    loop_table(d, ["序号", "姓名", "性别", "出生年月", "类别", "入党时间", "党员身份", "身份证号", "联系电话"],
+               ["{{ m.n }}", "{{ m.name }}", "{{ m.sex }}", "{{ m.born }}", "{{ m.status }}", "{{ m.joined }}",
+                "{{ m.identity }}", "{{ m.id_card }}", "{{ m.phone }}"], "m in members",
+               [9, 15, 8, 14, 17, 18, 18, 33, 24], 9)
+    para(d, "{%p endif %}")
+    empty_note(d, "members")
+    page_break(d)
+    # 三、年度工作计划
+    para(d, "三、年度工作计划", style="Heading 1")
+    para(d, "{%p for line in plan %}")
+    para(d, "{{ line }}").paragraph_format.first_line_indent = Pt(32)
+    para(d, "{%p endfor %}")
+    empty_note(d, "plan")
+    page_break(d)
+    # 四、组织生活记录
+    para(d, "四、组织生活记录", style="Heading 1")
+    para(d, "{%p for chapter in meeting_chapters %}")
+    para(d, "{{ chapter.heading }}", style="Heading 2")
+    para(d, "{%p if not chapter.meetings %}")
+    para(d, "本年度无记录。")
+    para(d, "{%p endif %}")
+    para(d, "{%p for m in chapter.meetings %}")
+    para(d, "{{ m.heading }}", style="Heading 3")
+    table = d.add_table(rows=7, cols=4)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    rows = [("时　　间", "{{ m.when }}", "地　　点", "{{ m.place }}"),
+            ("{{ m.host_label }}", "{{ m.host }}", "记 录 人", "{{ m.recorder }}"),
+            ("{{ m.expected_label }}", "{{ m.expected }}", "{{ m.present_label }}", "{{ m.present }}"),
+            ("缺席人员及原因", "{{ m.absent }}", "", ""), ("列席人员", "{{ m.attendees }}", "", ""),
+            ("{{ m.topic_label }}", "{{ m.topic }}", "", ""), ("决议事项", "{{ m.decision }}", "", "")]
+    for r, values in enumerate(rows):
+        for col, value in enumerate(values):
+            table.cell(r, col).text = value
+        if values[2] == "":
+            merge(table, r, 1, 3)
+    fix_widths(table, [34, 46, 28, 48])
+    for r, row in enumerate(table.rows):
+        for col, cell in enumerate(row.cells):
+            for p in cell.paragraphs:
+                p.style = "表格文字"
+                for run in p.runs:
+                    run.font.size = Pt(12)
+    para(d, "{{ m.body_label }}", bold=True)
+    para(d, "{%p for line in m.body %}")
+    para(d, "{{ line }}").paragraph_format.first_line_indent = Pt(32)
+    para(d, "{%p endfor %}")
+    para(d, "{%p for photo in m.photos %}")
+    para(d, "{{ photo.image }}", style="图片")
+    para(d, "{{ photo.caption }}", style="图片说明")
+    para(d, "{%p endfor %}")
+    para(d)
+    para(d, "{%p endfor %}")
+    para(d, "{%p endfor %}")
+    page_break(d)
+    # 五～九: summaries
+    para(d, "五、党费收缴和使用情况", style="Heading 1")
+    para(d, "{%p if dues.members %}")
+    para(d, "全年应缴党费 {{ dues.due }} 元，实缴 {{ dues.paid }} 元；上缴党费 {{ dues.remitted }} 元；"
+            "党费和活动经费支出 {{ dues.spent }} 元。")
+    loop_table(d, ["序号", "姓名", "月应缴（元）", "缴纳月数", "全年实缴（元）", "备注"],
+               ["{{ p.n }}", "{{ p.name }}", "{{ p.monthly }}", "{{ p.months }}", "{{ p.paid }}", "{{ p.note }}"],
+               "p in dues.members", [12, 24, 28, 22, 30, 40], 10.5)
+    para(d, "{%p endif %}")
+    empty_note(d, "dues.members")
+    para(d, "六、党员联系服务群众", style="Heading 1")
+    para(d, "联系群众 {{ service.contacts }} 人次，志愿服务 {{ service.activities|length }} 次"
+            "（累计 {{ service.hours }} 小时），党员承诺 {{ service.promises }} 项，办理群众意见建议 {{ service.suggestions }} 件。")
+    para(d, "{%p if service.activities %}")
+    loop_table(d, ["日期", "活动名称", "参加党员", "时长（小时）"],
+               ["{{ a.date }}", "{{ a.name }}", "{{ a.members }}", "{{ a.hours }}"], "a in service.activities",
+               [26, 50, 60, 20], 10.5)
+    para(d, "{%p endif %}")
+    for number, title, var, heads, cells, widths in (
+            ("七", "学习教育", "study", ["日期", "学习主题", "形式", "领学人", "人数"],
+             ["{{ r.date }}", "{{ r.topic }}", "{{ r.form }}", "{{ r.leader }}", "{{ r.count }}"], [24, 62, 24, 26, 20]),
+            ("八", "荣誉表彰", "honours", ["日期", "荣誉名称", "授予单位", "获奖对象"],
+             ["{{ r.date }}", "{{ r.name }}", "{{ r.by }}", "{{ r.who }}"], [24, 50, 36, 46]),
+            ("九", "检查整改", "inspections", ["检查日期", "检查单位", "发现问题", "整改措施", "完成情况"],
+             ["{{ r.date }}", "{{ r.by }}", "{{ r.problem }}", "{{ r.measure }}", "{{ r.state }}"],
+             [22, 28, 42, 42, 22])):
+        para(d, f"{number}、{title}", style="Heading 1")
+        para(d, "{%p if " + var + " %}")
+        loop_table(d, heads, cells, "r in " + var, widths, 10.5)
+        para(d, "{%p endif %}")
+        empty_note(d, var)
+    page_break(d)
+    para(d, "十、年度工作总结", style="Heading 1")
+    para(d, "{%p for line in summary %}")
+    para(d, "{{ line }}").paragraph_format.first_line_indent = Pt(32)
+    para(d, "{%p endfor %}")
+    empty_note(d, "summary")
+    page_break(d)
+    para(d, "附录　缺项提示", style="Heading 1")
+    para(d, "对照《中国共产党支部工作条例（试行）》等规定，本年度以下组织生活次数不足，请支部核实补正：")
+    para(d, "{%p if gaps %}")
+    loop_table(d, ["项目", "要求", "实有", "缺少"], ["{{ g.name }}", "{{ g.rule }}", "{{ g.count }}", "{{ g.missing }}"],
+               "g in gaps", [36, 70, 20, 30], 12)
+    para(d, "{%p endif %}")
+    para(d, "{%p if not gaps %}")
+    para(d, "本年度各项组织生活次数均符合要求。")
+    para(d, "{%p endif %}")
+    page_break(d)
+    for _ in range(4):
+        para(d)
+    para(d, "以上记录共 {{ meeting_total }} 次会议（活动）。", align=c)
+    for _ in range(3):
+        para(d)
+    para(d, "支部书记（签字）：＿＿＿＿＿＿＿＿　　记录人（签字）：＿＿＿＿＿＿＿＿")
+    para(d)
+    para(d, "年　　月　　日", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    return d
+
+
+def main() -> None:
+    record_book().save(HERE / "record_book.docx")
+    print("written", HERE / "record_book.docx")
+
+
+if __name__ == "__main__":
+    main()
