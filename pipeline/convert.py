@@ -176,7 +176,8 @@ class Converter:
             if done.returncode == 0 and target.exists():
                 return
             last = (done.stdout + done.stderr)[-300:]
-            if "NoConnectException" not in last and "Connector" not in last:
+            starting = "NoConnectException" in last or "Connector" in last
+            if not starting:
                 raise ConversionError("LibreOffice 未能转换该文件（文件可能已损坏）")
             time.sleep(0.3)
         self.close()                              # hung: kill the whole group, start afresh next time
@@ -193,7 +194,14 @@ class Converter:
         if self.python is None or target_ext == "png":
             return convert_cold(source, target_ext, out_dir, self.timeout, self.soffice)
         target = out_dir / f"{source.stem}.{target_ext}"
-        self._warm_convert(source, target, target_ext)
+        try:
+            self._warm_convert(source, target, target_ext)
+        except ConversionError as exc:
+            # the warm instance may have died or be in a bad state: start afresh next time and
+            # give this file its own cold start before calling it a failure
+            log.info("warm conversion of %s failed (%s); trying a cold start", source, exc)
+            self.close()
+            return convert_cold(source, target_ext, out_dir, self.timeout, self.soffice)
         return target
 
     def close(self) -> None:

@@ -439,15 +439,24 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
         counts[result.status] += 1
     rejected = [r for r in watcher.results if r.status == "rejected"]
     dropped = files
+    from .convert import find_soffice
+    from .recordbook import generate_all
+    with_pdf = find_soffice() is not None
+    books = generate_all(ws, college.year, pdf=with_pdf, today=college.today,
+                         on_done=lambda entry: progress and print(f"\r生成工作记录本 {entry['branch']}", end="", flush=True))
+    if progress:
+        print()
     templates = write_templates(ws.outbox / "空白台账模板")
     elapsed = time.perf_counter() - started
     lines = [f"演示完成（{elapsed:.1f} 秒）：{college.name}，{len(college.branches)} 个党支部，{college.members} 名党员。",
              f"收件 {len(dropped)} 个文件：通过 {counts['accepted']}，未通过 {counts['rejected']}，重复 {counts['duplicate']}。",
              f"工作区：{ws.home}",
-             f"  回执：{ws.receipts}（每个文件一份 .回执.txt；未通过的 Excel 另有标红批注的 .回执.xlsx）",
+             f"  回执：{ws.receipts}（每个文件一份 .回执.txt；未通过的另有标出问题并加批注的 .回执.xlsx / .回执.docx）",
              f"  已入库原件：{ws.archive}",
              f"  退回原件：{ws.rejected}",
              f"  空白模板：{len(templates)} 个，在 {templates[0].parent}",
+             f"  《党支部工作记录本》：{len(books)} 本（{'.docx 和 .pdf' if with_pdf else '.docx；未安装 LibreOffice，未生成 PDF'}），"
+             f"在 {ws.outbox / str(college.year)}/<支部>/",
              "未通过的文件（故意出错，查看回执了解如何指出每个问题）："]
     for r in rejected:
         lines.append(f"  ✘ {r.file}：{len(r.errors)} 处错误 → {r.receipt}")

@@ -146,8 +146,8 @@ def gaps(chapters: list[dict], year: int, today: dt.date) -> list[dict]:
             label = "、".join(f"第{CN_NUMBERS[q - 1]}季度" for q in missing)
         else:
             need = rule[1]
-            missing = list(range(max(0, need - len(chapter["meetings"])))) if last_month == 12 else []
-            label = f"{len(missing)}次" if missing else ""
+            missing = list(range(max(0, need - len(chapter["meetings"]))))
+            label = f"尚缺{len(missing)}次" if missing else ""
         if missing:
             rows.append({"name": chapter["heading"].split("（共")[0][3:], "rule": text,
                          "count": f"{len(chapter['meetings'])}次", "missing": label})

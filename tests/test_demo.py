@@ -77,3 +77,12 @@ def test_demo_refuses_to_wipe_a_folder_that_is_not_a_demo(tmp_path):
     result = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path), "-q"])
     assert result.exit_code == 2 and "误删" in result.output
     assert (tmp_path / "重要文件.txt").exists()
+
+
+def test_record_books_for_every_branch(demo_home):
+    from pipeline.convert import find_soffice
+    home, output = demo_home
+    books = sorted((home / "outbox" / "2026").glob("*/2026年*党支部工作记录本.docx"))
+    assert len(books) == 20 and "《党支部工作记录本》：20 本" in output
+    if find_soffice() is not None:
+        assert all(book.with_suffix(".pdf").stat().st_size > 10_000 for book in books)
