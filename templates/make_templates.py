@@ -198,6 +198,16 @@ def empty_note(document, condition: str) -> None:
     para(document, "{%p endif %}")
 
 
+def text_section(document, heading: str, var: str) -> None:
+    """A chapter of running text (plan, summary): one indented paragraph per line, then a page break."""
+    para(document, heading, style="Heading 1")
+    para(document, "{%p for line in " + var + " %}")
+    para(document, "{{ line }}").paragraph_format.first_line_indent = Pt(32)
+    para(document, "{%p endfor %}")
+    empty_note(document, var)
+    page_break(document)
+
+
 def record_book() -> docx.Document:
     d = setup_document()
     c = WD_ALIGN_PARAGRAPH.CENTER
@@ -245,13 +255,7 @@ def record_book() -> docx.Document:
     para(d, "{%p endif %}")
     empty_note(d, "members")
     page_break(d)
-    # 三、年度工作计划
-    para(d, "三、年度工作计划", style="Heading 1")
-    para(d, "{%p for line in plan %}")
-    para(d, "{{ line }}").paragraph_format.first_line_indent = Pt(32)
-    para(d, "{%p endfor %}")
-    empty_note(d, "plan")
-    page_break(d)
+    text_section(d, "三、年度工作计划", "plan")
     # 四、组织生活记录
     para(d, "四、组织生活记录", style="Heading 1")
     para(d, "{%p for chapter in meeting_chapters %}")
@@ -325,12 +329,7 @@ def record_book() -> docx.Document:
         para(d, "{%p endif %}")
         empty_note(d, var)
     page_break(d)
-    para(d, "十、年度工作总结", style="Heading 1")
-    para(d, "{%p for line in summary %}")
-    para(d, "{{ line }}").paragraph_format.first_line_indent = Pt(32)
-    para(d, "{%p endfor %}")
-    empty_note(d, "summary")
-    page_break(d)
+    text_section(d, "十、年度工作总结", "summary")
     para(d, "附录　缺项提示", style="Heading 1")
     para(d, "对照《中国共产党支部工作条例（试行）》等规定，本年度以下组织生活次数不足，请支部核实补正：")
     para(d, "{%p if gaps %}")
