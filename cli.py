@@ -253,6 +253,97 @@ def record_book(ctx, branches, everyone, year, pdf, as_json):
     ctx.exit(1 if any(d["error"] for d in done) else 0)
 
 
+def _branch_year(ctx, branch: str, year: int | None):
+    import datetime as _dt
+    ws = _workspace(ctx)
+    if branch not in [r["党支部"] for r in ws.store.registry()]:
+        raise click.UsageError(f"未登记的党支部：{branch}")
+    return ws, year or _dt.date.today().year
+
+
+def _pdf_of(path: Path, title: str, author: str) -> Path | None:
+    from pipeline.convert import ConversionError
+    from pipeline.pdf import to_pdf
+    try:
+        return to_pdf(path, path.with_suffix(".pdf"), title=title, author=author, subject=title, headings=[])
+    except ConversionError as exc:
+        click.echo(f"PDF 未生成：{exc}", err=True)
+        return None
+
+
+branch_option = click.option("--branch", required=True, help="党支部名称。")
+year_option = click.option("--year", type=int, default=None, help="年度（默认今年）。")
+
+
+@generate.command("dues-register", context_settings=CONTEXT)
+@branch_option
+@year_option
+@click.option("--pdf", is_flag=True, help="同时生成可打印的 PDF。")
+@click.pass_context
+def dues_register_command(ctx, branch, year, pdf):
+    """《支部党费收缴簿》：成员×月份明细（基数、比例、月应缴、1–12月实缴、合计、少缴/欠缴），上缴、使用、结余，提示和比例表。
+
+    \b
+    示例：
+      taizhang generate dues-register --branch 机电工程学院教工党支部 --year 2026 --pdf
+    """
+    from pipeline.duesdocs import REGISTER, dues_register
+    ws, year = _branch_year(ctx, branch, year)
+    path = dues_register(ws, branch, year)
+    click.echo(str(path))
+    if pdf and _pdf_of(path, f"{year}年{branch}{REGISTER}", branch) is None:
+        ctx.exit(1)
+
+
+@generate.command("dues-cards", context_settings=CONTEXT)
+@branch_option
+@year_option
+@click.option("--member", help="只生成这名党员的登记证。")
+@click.pass_context
+def dues_cards_command(ctx, branch, year, member):
+    """《个人党费缴纳登记证》：每名党员一页，12 个月的基数、比例、应缴、实缴、日期、收缴人，年度合计（含大写）。
+
+    \b
+    示例：
+      taizhang generate dues-cards --branch 机电工程学院教工党支部 --year 2026
+      taizhang generate dues-cards --branch 机电工程学院教工党支部 --member 张三
+    """
+    from pipeline.duesdocs import dues_cards
+    ws, year = _branch_year(ctx, branch, year)
+    click.echo(str(dues_cards(ws, branch, year, member)))
+
+
+@generate.command("dues-notice", context_settings=CONTEXT)
+@branch_option
+@year_option
+@click.pass_context
+def dues_notice_command(ctx, branch, year):
+    """党费收缴情况公示（每年向党员公布一次）。
+
+    \b
+    示例：
+      taizhang generate dues-notice --branch 机电工程学院教工党支部 --year 2026
+    """
+    from pipeline.duesdocs import dues_notice
+    ws, year = _branch_year(ctx, branch, year)
+    click.echo(str(dues_notice(ws, branch, year)))
+
+
+@generate.command("funds", context_settings=CONTEXT)
+@year_option
+@click.pass_context
+def funds_command(ctx, year):
+    """活动经费下拨表（全院）：支部活动经费、党总支经费、书记岗位津贴、“七一”表彰奖励；标准在 taizhang.toml 的 [funding] 中。
+
+    \b
+    示例：
+      taizhang generate funds --year 2026
+    """
+    import datetime as _dt
+    from pipeline.duesdocs import funds
+    click.echo(str(funds(_workspace(ctx), year or _dt.date.today().year)))
+
+
 @main.command(context_settings=CONTEXT)
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="输出目录（默认：工作区 outbox/空白台账模板）。")

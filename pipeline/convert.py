@@ -167,9 +167,12 @@ class Converter:
         deadline = time.monotonic() + self.timeout
         last = ""
         while time.monotonic() < deadline:       # the first call waits for the instance to listen
+            filter_name = FILTERS[target_ext]
+            if target_ext == "pdf" and source.suffix.lower() in (".xlsx", ".xls", ".ods", ".et"):
+                filter_name = "calc_pdf_Export"
             try:
                 done = subprocess.run([self.python, str(self.client), self.pipe, str(source.resolve()),
-                                       str(target.resolve()), FILTERS[target_ext]], capture_output=True, text=True,
+                                       str(target.resolve()), filter_name], capture_output=True, text=True,
                                       timeout=max(deadline - time.monotonic(), 1))
             except subprocess.TimeoutExpired:
                 break

@@ -35,6 +35,7 @@ TOPICS = {
     "B6": ["2025年度组织生活会"], "B7": ["2025年度民主评议党员"], "B8": ["思想工作情况谈心谈话"],
 }
 LAPSED_BRANCH = "经济管理学院教工党支部"
+RAISE_BRANCH = "建筑工程学院教工党支部"
 PLACES = ("党员活动室", "第一会议室", "行政楼305会议室", "图书馆报告厅")
 
 
@@ -205,6 +206,15 @@ def dues_workbook(branch: Branch, college: College, rng: random.Random) -> Workb
     paid = {p.name: {m: p.dues + (Decimal(rng.choice((0, 0, 0, 10))) if p.identity != "学生" else 0)
                      for m in range(1, months + 1) if p.joined <= dt.date(college.year, m, 28)}
             for p in branch.members}
+    if branch.name == RAISE_BRANCH:
+        # a mid-year pay change: a second 基数核定表 with 生效月份, dues from July at the new rate
+        from .dues import DuesRules
+        person = next(p for p in branch.members if p.identity == "在职教职工")
+        new_base = person.base + Decimal("3000.00")
+        new_dues = DuesRules().expected(person.identity, new_base, dt.date(college.year, 7, 1)).low
+        paid[person.name] = {m: (new_dues if m >= 7 else a) for m, a in paid[person.name].items()}
+        _sheet(wb, "C1", branch, college, [[person.name, person.identity, new_base, None, new_dues,
+                                            f"{college.year}-07", "7月起岗位工资调整"]], dt.date(college.year, 7, 5))
     if branch.name == LAPSED_BRANCH:
         # one member stopped paying after April: the receipt shows the 党章第九条 warning
         lapsed = branch.members[-1].name
@@ -400,6 +410,24 @@ def _prepare(directory: Path) -> Workspace:
     return ws
 
 
+def _dues_documents(ws: Workspace, college: College, with_pdf: bool) -> int:
+    from .convert import ConversionError
+    from .duesdocs import REGISTER, dues_cards, dues_notice, dues_register, funds
+    from .pdf import to_pdf
+    for branch in college.branches:
+        register = dues_register(ws, branch.name, college.year, college.today)
+        if with_pdf:
+            try:
+                to_pdf(register, register.with_suffix(".pdf"), title=f"{college.year}年{branch.name}{REGISTER}",
+                       author=branch.name, subject=REGISTER, headings=[])
+            except ConversionError:
+                pass        # the .xlsx stands; the register's PDF is a convenience
+        dues_cards(ws, branch.name, college.year, today=college.today)
+        dues_notice(ws, branch.name, college.year, college.today)
+    funds(ws, college.year)
+    return len(college.branches)
+
+
 def _drop(ws: Workspace, files: list[DemoFile]) -> None:
     for f in files:
         target = ws.inbox / f.folder / f.name if f.folder else ws.inbox / f.name
@@ -444,6 +472,7 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
     with_pdf = find_soffice() is not None
     books = generate_all(ws, college.year, pdf=with_pdf, today=college.today,
                          on_done=lambda entry: progress and print(f"\r生成工作记录本 {entry['branch']}", end="", flush=True))
+    dues_made = _dues_documents(ws, college, with_pdf)
     if progress:
         print()
     templates = write_templates(ws.outbox / "空白台账模板")
@@ -455,6 +484,8 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
              f"  已入库原件：{ws.archive}",
              f"  退回原件：{ws.rejected}",
              f"  空白模板：{len(templates)} 个，在 {templates[0].parent}",
+             f"  党费：{dues_made} 个支部的《支部党费收缴簿》（.xlsx{'、.pdf' if with_pdf else ''}）、《个人党费缴纳登记证》、"
+             f"党费收缴情况公示；全院《活动经费下拨表》在 {ws.outbox / str(college.year) / '学院'}",
              f"  《党支部工作记录本》：{len(books)} 本（{'.docx 和 .pdf' if with_pdf else '.docx；未安装 LibreOffice，未生成 PDF'}），"
              f"在 {ws.outbox / str(college.year)}/<支部>/",
              "未通过的文件（故意出错，查看回执了解如何指出每个问题）："]

@@ -114,6 +114,10 @@ def _period(layout: Layout, rows, received: dt.date) -> tuple[str | None, int | 
     if item.period == "snapshot":
         return "snapshot", None, layout.filled_on or received
     year, month = layout.year, layout.month
+    effective = {r.get("生效月份") for r in rows if r.get("生效月份")}
+    if len(effective) == 1:
+        # a mid-year C1 (new pay from a month) stands beside the yearly one instead of replacing it
+        year, month = next(iter(effective))
     if year is None and layout.filled_on:
         year = layout.filled_on.year
     if year is None:

@@ -75,44 +75,34 @@ def _style_fonts(style) -> tuple[str | None, str | None]:
 
 def set_run_fonts(document) -> None:
     """Give every run its paragraph style's East-Asian font explicitly (Word and WPS pick a
-    Latin fallback for CJK text when only w:ascii is set)."""
+    Latin fallback for CJK text when only w:ascii is set). Walks the XML once: fast on big books."""
+    styles = {s.style_id: s for s in document.styles if s.type == 1}      # paragraph styles
+    default = document.styles.default(1) if hasattr(document.styles, "default") else None
     cache: dict = {}
-    paragraphs = list(document.paragraphs)
-    for table in _tables(document):
-        for row in table.rows:
-            for cell in row.cells:
-                paragraphs.extend(cell.paragraphs)
+    roots = [document.element.body]
     for section in document.sections:
-        for part in (section.footer, section.even_page_footer, section.header):
-            paragraphs.extend(part.paragraphs)
-    for para in paragraphs:
-        style = para.style
-        if style.style_id not in cache:
-            cache[style.style_id] = _style_fonts(style)
-        east, latin = cache[style.style_id]
-        if east is None:
-            continue
-        for run in para._p.iter(qn("w:r")):
-            rpr = run.find(qn("w:rPr"))
-            if rpr is None:
-                rpr = run.makeelement(qn("w:rPr"), {})
-                run.insert(0, rpr)
-            rfonts = rpr.find(qn("w:rFonts"))
-            if rfonts is None:
-                rfonts = rpr.makeelement(qn("w:rFonts"), {})
-                rpr.insert(0, rfonts)
-            if not rfonts.get(qn("w:eastAsia")):
-                rfonts.set(qn("w:eastAsia"), east)
-            if latin and not rfonts.get(qn("w:ascii")):
-                rfonts.set(qn("w:ascii"), latin)
-                rfonts.set(qn("w:hAnsi"), latin)
-
-
-def _tables(document):
-    stack = list(document.tables)
-    while stack:
-        table = stack.pop()
-        yield table
-        for row in table.rows:
-            for cell in row.cells:
-                stack.extend(cell.tables)
+        roots += [part._element for part in (section.footer, section.even_page_footer, section.header)
+                  if part._has_definition]
+    for root in roots:
+        for para in root.iter(qn("w:p")):
+            style_el = para.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+            style_id = style_el.get(qn("w:val")) if style_el is not None else None
+            if style_id not in cache:
+                cache[style_id] = _style_fonts(styles.get(style_id, default))
+            east, latin = cache[style_id]
+            if east is None:
+                continue
+            for run in para.iter(qn("w:r")):
+                rpr = run.find(qn("w:rPr"))
+                if rpr is None:
+                    rpr = run.makeelement(qn("w:rPr"), {})
+                    run.insert(0, rpr)
+                rfonts = rpr.find(qn("w:rFonts"))
+                if rfonts is None:
+                    rfonts = rpr.makeelement(qn("w:rFonts"), {})
+                    rpr.insert(0, rfonts)
+                if not rfonts.get(qn("w:eastAsia")):
+                    rfonts.set(qn("w:eastAsia"), east)
+                if latin and not rfonts.get(qn("w:ascii")):
+                    rfonts.set(qn("w:ascii"), latin)
+                    rfonts.set(qn("w:hAnsi"), latin)

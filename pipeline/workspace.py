@@ -47,6 +47,14 @@ rates_file = ""
 [limits]
 # 单个文件大小上限（MB）
 max_file_mb = 50
+
+[funding]
+# 活动经费标准（元）：支部活动经费按年初党员数每人每年；党总支每年；支部书记岗位津贴每月；“七一”先进党支部奖励
+per_member = 200
+general_branch = 5000
+secretary_monthly = 350
+award_branch = 2000
+award_general = 3000
 """
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -125,11 +133,17 @@ class Workspace:
         return Limits(file_bytes=mb * 2**20)
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     """Write to a temporary file beside `target`, fsync, then os.replace into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~tz-", suffix=target.suffix, dir=target.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_UMASK)     # mkstemp makes 0600: staff on the share must read receipts
         with os.fdopen(fd, "wb") as fp:
             fp.write(data)
             fp.flush()

@@ -351,9 +351,77 @@ def record_book() -> docx.Document:
     return d
 
 
+def dues_cards() -> docx.Document:
+    """《个人党费缴纳登记证》: one card a member, one card a page."""
+    d = setup_document()
+    para(d, "{%p for c in cards %}")
+    para(d, "{%p if not loop.first %}")
+    page_break(d)
+    para(d, "{%p endif %}")
+    para(d, "个人党费缴纳登记证", style="Title")
+    para(d, "（{{ c.year }}年度）", align=WD_ALIGN_PARAGRAPH.CENTER)
+    info = d.add_table(rows=2, cols=4)
+    info.style = "Table Grid"
+    for r, values in enumerate((("姓　　名", "{{ c.name }}", "人员类别", "{{ c.status }}"),
+                                ("所在支部", "{{ c.branch }}", "年　　度", "{{ c.year }}"))):
+        for col, value in enumerate(values):
+            info.cell(r, col).text = value
+    fix_widths(info, [24, 60, 24, 48])
+    for row in info.rows:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.style = "表格文字"
+    para(d)
+    loop_table(d, ["月份", "计算基数（元）", "比例", "应缴（元）", "实缴（元）", "缴纳日期", "收缴人"],
+               ["{{ r.month }}", "{{ r.base }}", "{{ r.rate }}", "{{ r.due }}", "{{ r.paid }}", "{{ r.day }}",
+                "{{ r.collector }}"], "r in c.rows", [16, 28, 16, 22, 22, 22, 30], 11)
+    total = d.add_table(rows=2, cols=2)
+    total.style = "Table Grid"
+    total.cell(0, 0).text = "年度合计（小写）"
+    total.cell(0, 1).text = "应缴 {{ c.due_total }} 元；实缴 {{ c.paid_total }} 元"
+    total.cell(1, 0).text = "实缴合计（大写）"
+    total.cell(1, 1).text = "{{ c.capital }}"
+    fix_widths(total, [40, 116])
+    for row in total.rows:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.style = "表格文字"
+    para(d)
+    para(d, "收缴人（签章）：＿＿＿＿＿＿　　党支部（盖章）", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    para(d, "{%p endfor %}")
+    return d
+
+
+def dues_notice() -> docx.Document:
+    """党费收缴情况公示: GB/T 9704 layout."""
+    d = setup_document()
+    para(d, "关于{{ year }}年度党费收缴情况的公示", style="Title")
+    para(d)
+    para(d, "全体党员：")
+    p = para(d, "根据《关于中国共产党党费收缴、使用和管理的规定》，现将本支部{{ year }}年度（截至{{ last_month }}月）"
+                "党费收缴情况公示如下：")
+    p.paragraph_format.first_line_indent = Pt(32)
+    para(d, "一、收缴总体情况", style="Heading 1")
+    p = para(d, "本支部共有交纳党费党员{{ count }}名，应缴党费{{ due }}元，实缴党费{{ collected }}元；"
+                "已向上级党组织上缴党费{{ remitted }}元，党费支出{{ used }}元，结余{{ balance }}元。")
+    p.paragraph_format.first_line_indent = Pt(32)
+    para(d, "二、党员个人交纳情况", style="Heading 1")
+    loop_table(d, ["序号", "姓名", "月应缴（元）", "已缴月数", "全年实缴（元）"],
+               ["{{ m.n }}", "{{ m.name }}", "{{ m.monthly }}", "{{ m.months }}", "{{ m.paid }}"], "m in members",
+               [16, 36, 36, 28, 40], 12)
+    p = para(d, "公示期为{{ date }}至{{ until }}。如有疑问，请向支部组织委员反映。")
+    p.paragraph_format.first_line_indent = Pt(32)
+    para(d)
+    para(d, "中共{{ branch }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    para(d, "{{ date }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    return d
+
+
 def main() -> None:
-    record_book().save(HERE / "record_book.docx")
-    print("written", HERE / "record_book.docx")
+    for name, build in (("record_book.docx", record_book), ("dues_cards.docx", dues_cards),
+                        ("dues_notice.docx", dues_notice)):
+        build().save(HERE / name)
+        print("written", HERE / name)
 
 
 if __name__ == "__main__":

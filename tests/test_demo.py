@@ -86,3 +86,11 @@ def test_record_books_for_every_branch(demo_home):
     assert len(books) == 20 and "《党支部工作记录本》：20 本" in output
     if find_soffice() is not None:
         assert all(book.with_suffix(".pdf").stat().st_size > 10_000 for book in books)
+
+
+def test_dues_documents_for_every_branch_and_the_college(demo_home):
+    home, _ = demo_home
+    year = home / "outbox" / "2026"
+    for kind in ("支部党费收缴簿.xlsx", "个人党费缴纳登记证.docx", "党费收缴情况公示.docx"):
+        assert len(list(year.glob(f"*/2026年*{kind}"))) == 20, kind
+    assert len(list((year / "学院").glob("2026年*活动经费下拨表.xlsx"))) == 1
