@@ -345,6 +345,61 @@ def funds_command(ctx, year):
 
 
 @main.command(context_settings=CONTEXT)
+@click.option("--month", "month_text", required=True, help="检查月份，如 2026-11。")
+@click.option("--branch", "branches", multiple=True, help="只检查这些党支部（可写多次）。")
+@json_option
+@click.pass_context
+def check(ctx, month_text, branches, as_json):
+    """月度检查：按六个方面的考核标准给每个党支部打分，生成各支部《月度检查表》和全院汇总表（排名、图表、人工评分表）。
+
+    \b
+    示例：
+      taizhang check --month 2026-11
+      taizhang check --month 2026-11 --branch 机电工程学院教工党支部
+    """
+    from pipeline.checkdocs import run_check
+    from pipeline.values import Bad, parse_month
+    month = parse_month(month_text)
+    if isinstance(month, Bad):
+        raise click.UsageError(f"月份写法不对：{month_text}（如 2026-11）")
+    ws = _workspace(ctx)
+    results, sheets, college = run_check(ws, month[0], month[1], list(branches) or None)
+    if as_json:
+        click.echo(json.dumps([{"branch": r.branch, "score": float(r.total), "full": float(r.full),
+                                "gaps": [o.evidence for o in r.gaps]} for r in results], ensure_ascii=False, indent=2))
+    else:
+        for r, path in sorted(zip(results, sheets), key=lambda x: -x[0].total):
+            click.echo(f"{r.total:6.1f}/{r.full:.0f}  {r.branch}  （问题 {len(r.gaps)} 项）  {path}")
+        click.echo(f"全院汇总：{college}")
+
+
+@generate.command("duty-report", context_settings=CONTEXT)
+@click.option("--branch", help="党支部名称。")
+@click.option("--all", "everyone", is_flag=True, help="所有党支部，并生成全院书记述职评议考核汇总表。")
+@year_option
+@click.pass_context
+def duty_report_command(ctx, branch, everyone, year):
+    """述职评议考核材料：述职报告（事实部分已填好，需书记本人填写处已标出）、民主测评结果、问题清单/责任清单/整改清单。
+
+    \b
+    示例：
+      taizhang generate duty-report --branch 机电工程学院教工党支部 --year 2026
+      taizhang generate duty-report --all --year 2026
+    """
+    import datetime as _dt
+    from pipeline.duty import all_duty_reports, duty_report
+    year = year or _dt.date.today().year
+    if everyone:
+        click.echo(str(all_duty_reports(_workspace(ctx), year)))
+        return
+    if not branch:
+        raise click.UsageError("请用 --branch 指定党支部，或用 --all")
+    ws, year = _branch_year(ctx, branch, year)
+    for path in duty_report(ws, branch, year)[:3]:
+        click.echo(str(path))
+
+
+@main.command(context_settings=CONTEXT)
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="输出目录（默认：工作区 outbox/空白台账模板）。")
 @click.pass_context

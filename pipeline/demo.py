@@ -473,6 +473,10 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
     books = generate_all(ws, college.year, pdf=with_pdf, today=college.today,
                          on_done=lambda entry: progress and print(f"\r生成工作记录本 {entry['branch']}", end="", flush=True))
     dues_made = _dues_documents(ws, college, with_pdf)
+    from .checkdocs import run_check
+    from .duty import all_duty_reports
+    checks, _, check_book = run_check(ws, college.year, college.today.month, today=college.today)
+    ranking = all_duty_reports(ws, college.year, college.today)
     if progress:
         print()
     templates = write_templates(ws.outbox / "空白台账模板")
@@ -486,6 +490,8 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
              f"  空白模板：{len(templates)} 个，在 {templates[0].parent}",
              f"  党费：{dues_made} 个支部的《支部党费收缴簿》（.xlsx{'、.pdf' if with_pdf else ''}）、《个人党费缴纳登记证》、"
              f"党费收缴情况公示；全院《活动经费下拨表》在 {ws.outbox / str(college.year) / '学院'}",
+             f"  {college.today.month}月月度检查：{len(checks)} 个支部的《月度检查表》，全院汇总（排名、图表、人工评分表）：{check_book}",
+             f"  述职评议考核：各支部述职报告和问题/责任/整改清单，全院汇总：{ranking}",
              f"  《党支部工作记录本》：{len(books)} 本（{'.docx 和 .pdf' if with_pdf else '.docx；未安装 LibreOffice，未生成 PDF'}），"
              f"在 {ws.outbox / str(college.year)}/<支部>/",
              "未通过的文件（故意出错，查看回执了解如何指出每个问题）："]

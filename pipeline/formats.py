@@ -61,6 +61,7 @@ class Item:
     dates: tuple[str, ...] = ()         # date fields that place the ledger in time
     record_key: tuple[str, ...] = ()    # records with the same key replace older ones
     note: str = ""                      # one line for the 填表说明 sheet
+    college: bool = False               # a college-wide sheet: the branch is a column, not the sheet's
 
     @cached_property
     def by_name(self) -> dict:
@@ -164,7 +165,7 @@ ITEM_LIST: tuple[Item, ...] = (
         F("书记", "name", True, syn="支部书记 党支部书记 书记姓名"),
         F("组织委员", "name", syn="支部组织委员"),
         F("党员人数", "int", syn="党员数 党员总数 人数"),
-    ), titles=("党组织设置", "组织设置表", "党组织设置情况表", "党支部设置表"), period="snapshot",
+    ), titles=("党组织设置", "组织设置表", "党组织设置情况表", "党支部设置表"), period="snapshot", college=True,
        note="由组织部填报；党总支可空（直属学院党委的党支部）。"),
 
     Item("A1", "党员花名册", "A 党员信息台账", (
@@ -381,13 +382,24 @@ ITEM_LIST: tuple[Item, ...] = (
         F("应参评人数", "int", syn="应参加测评人数 应参评"),
         F("实参评人数", "int", syn="实际参评人数 实参评 实参加测评人数 有效票数"),
     ), titles=("民主测评", "民主测评表", "述职评议民主测评统计表"), period="year"),
+
+    Item("M1", "月度检查人工评分表", "G 月度检查", (
+        F("党支部", "text", True, syn="党支部名称 支部名称 支部"),
+        F("检查项编号", "text", True, syn="编号 检查项 序号"),
+        F("检查内容", syn="内容 检查项目"),
+        F("分值", "score", syn="满分 标准分"),
+        F("得分", "score", syn="评分 分数", col=True, hint="未评的项目可以空着"),
+        F("检查人", syn="评分人 检查人员"),
+        F("说明", syn="备注 扣分原因 情况说明"),
+    ), titles=("人工评分表", "月度检查评分表"), college=True,
+       note="由检查人员填写“得分”后放入收件箱；表名中写明月份，如“2026年11月月度检查人工评分表”。"),
 )
 
 ITEMS: dict[str, Item] = {item.code: item for item in ITEM_LIST}
 EXCEL_ITEMS = tuple(i for i in ITEM_LIST if i.form in ("excel", "both") and i.code not in MEETING_TYPES)
 
 # Words in a title that are not part of the item name; instructions sheets.
-SKIP_SHEETS = ("说明", "填表说明", "填报说明", "使用说明", "目录", "参考", "代码表", "选项", "下拉", "字典", "校验结果")
+SKIP_SHEETS = ("检查排名", "方面得分", "说明", "填表说明", "填报说明", "使用说明", "目录", "参考", "代码表", "选项", "下拉", "字典", "校验结果")
 FOOTER_WORDS = ("合计", "总计", "小计", "填表人", "审核人", "制表人", "负责人", "备注：", "注：", "说明：", "填报人",
                 "支部书记签字", "书记签字", "签字", "盖章")
 

@@ -141,6 +141,22 @@ def _order(layouts: list[Layout]) -> list[Layout]:
     return sorted(layouts, key=lambda lay: rank.get(lay.item.code, 2))
 
 
+def _college_rows(rows, registry: list[str], layout: Layout) -> list[Issue]:
+    """A college-wide sheet names a branch on every row: each must be registered; it needs a month."""
+    issues = []
+    if layout.month is None:
+        issues.append(Issue("no-period", ERROR, "人工评分表需要写明月份", sheet=layout.sheet,
+                            hint="请在表名中写明，如“2026年11月月度检查人工评分表”"))
+    for row in rows:
+        if row.ok("党支部"):
+            branch, found = resolve_branch(BranchClaim(row.get("党支部"), "field"), registry)
+            if branch is None:
+                issues += [row.issue("党支部", i.code, i.message, i.hint) for i in found]
+            else:
+                row.values["党支部"] = branch
+    return issues
+
+
 def _registry_from(rows) -> list[str]:
     return [r.get("党支部") for r in rows if r.ok("党支部")]
 
@@ -227,7 +243,7 @@ def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[s
     received = result.received.date()
     sheet_issues: list[Issue] = []
     branch = None
-    if item.code != "Z1":
+    if not item.college:
         claim = BranchClaim(layout.branch, layout.branch_from, layout.sheet, layout.branch_cell)
         branch, issues = resolve_branch(claim, registry)
         sheet_issues += issues
@@ -237,6 +253,8 @@ def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[s
         ctx.roster = rosters[branch] if branch in rosters else ws.store.roster(branch, year)
     rows, issues = parse_rows(layout, ctx)
     sheet_issues += issues
+    if item.code == "M1":
+        sheet_issues += _college_rows(rows, registry, layout)
     period, ctx.year, ctx.as_of = _period(layout, rows, received)
     if not rows and not any(i.is_error for i in sheet_issues):
         sheet_issues.append(Issue("no-data", "warning", "表中没有数据行（本期确无记录的可忽略此提示）", sheet=layout.sheet))

@@ -111,7 +111,7 @@ def decode_value(kind: str, value):
         return (int(year), int(month))
     if kind in ("date", "birth"):
         return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
-    if kind in ("money", "percent", "hours"):
+    if kind in ("money", "percent", "hours", "score"):
         return Decimal(value)
     if kind == "names":
         return tuple(value)

@@ -238,6 +238,16 @@ def parse_hours(raw, field=None):
     return value
 
 
+def parse_score(raw, field=None):
+    """A score: a number ≥ 0 with at most one decimal place (2, 1.5)."""
+    value = _decimal(raw, unit_re=r"(?:分)?")
+    if not isinstance(value, Bad):
+        value = value.normalize()
+    if isinstance(value, Bad) or value < 0 or value.as_tuple().exponent < -1:
+        return Bad("bad-int", f"“{clean_text(raw)}”不是有效的分数", "请填写分数，最多一位小数，如 2 或 1.5")
+    return value
+
+
 _MONEY_RE = re.compile(r"^[¥￥]?\s*([+-]?[\d,]*\.?\d+)\s*(?:元|圆)?$")
 
 
@@ -428,6 +438,7 @@ PARSERS = {
     "month": parse_month,
     "int": parse_int,
     "hours": parse_hours,
+    "score": parse_score,
     "money": parse_money,
     "percent": parse_percent,
     "enum": parse_enum,
@@ -442,6 +453,7 @@ TYPE_FORMS = {
     "month": f"月份，如 {MONTH_FORMS}",
     "int": "整数，如 12",
     "hours": "小时数，如 2 或 1.5",
+    "score": "分数，如 2 或 1.5",
     "money": "金额（元，到分），如 25.50",
     "percent": "比例，如 0.5%、1%",
     "id_card": "18位居民身份证号（请设为文本格式）",

@@ -18,7 +18,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Mm, Pt
+from docx.shared import Mm, Pt, RGBColor
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -87,6 +87,11 @@ def setup_document() -> docx.Document:
     picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE   # exact spacing would clip photos
     picture.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     picture.paragraph_format.space_before = Pt(6)
+    todo = styles.add_style("待填写", WD_STYLE_TYPE.PARAGRAPH)
+    todo.base_style = normal
+    fonts(todo, "楷体_GB2312", size=16)
+    todo.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    todo.paragraph_format.first_line_indent = Pt(32)
     caption = styles.add_style("图片说明", WD_STYLE_TYPE.PARAGRAPH)
     caption.base_style = normal
     fonts(caption, "楷体_GB2312", size=12)
@@ -417,9 +422,91 @@ def dues_notice() -> docx.Document:
     return d
 
 
+def monthly_check() -> docx.Document:
+    """月度检查表: every point with its score and the evidence or the gap."""
+    d = setup_document()
+    para(d, "{{ branch }}月度检查表", style="Title")
+    para(d, "（{{ year }}年{{ month }}月）", align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(d, "得分：{{ total }} 分（满分 {{ full }} 分）{% if pending %}，另有 {{ pending }} 项待检查人员评分{% endif %}。")
+    loop_table(d, ["方面", "得分", "满分"], ["{{ a.name }}", "{{ a.score }}", "{{ a.full }}"], "a in aspects",
+               [60, 48, 48], 12)
+    para(d, "一、检查明细", style="Heading 1")
+    loop_table(d, ["编号", "方面", "检查内容", "分值", "得分", "情况"],
+               ["{{ r.id }}", "{{ r.aspect }}", "{{ r.text }}", "{{ r.full }}", "{{ r.score }}", "{{ r.evidence }}"],
+               "r in rows", [11, 17, 48, 11, 11, 58], 9)
+    para(d, "二、存在问题", style="Heading 1")
+    para(d, "{%p for g in gaps %}")
+    para(d, "{{ loop.index }}. {{ g }}").paragraph_format.first_line_indent = Pt(32)
+    para(d, "{%p endfor %}")
+    para(d, "{%p if not gaps %}")
+    para(d, "本月自动检查项均符合要求。")
+    para(d, "{%p endif %}")
+    para(d)
+    para(d, "检查人：＿＿＿＿＿＿　　支部书记：＿＿＿＿＿＿　　{{ date }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    return d
+
+
+def duty_report() -> docx.Document:
+    """述职报告 draft: the year's facts filled in, the secretary's own words marked 【请填写】."""
+    d = setup_document()
+    para(d, "{{ title }}", style="Title")
+    para(d, "述职人：{{ secretary }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(d)
+    para(d, "一、基本情况", style="Heading 1")
+    for text in ("{{ facts.members }}", "{{ facts.development }}"):
+        para(d, text).paragraph_format.first_line_indent = Pt(32)
+    para(d, "二、履行职责情况", style="Heading 1")
+    para(d, "（一）组织生活开展情况", style="Heading 2")
+    loop_table(d, ["项目", "要求", "实际次数", "情况"], ["{{ m.name }}", "{{ m.rule }}", "{{ m.count }}", "{{ m.state }}"],
+               "m in meetings", [40, 52, 24, 40], 12)
+    para(d, "（二）党费收缴和使用", style="Heading 2")
+    para(d, "{{ facts.dues }}").paragraph_format.first_line_indent = Pt(32)
+    para(d, "（三）联系服务群众", style="Heading 2")
+    para(d, "{{ facts.service }}").paragraph_format.first_line_indent = Pt(32)
+    para(d, "（四）月度检查情况", style="Heading 2")
+    para(d, "{{ facts.checks }}").paragraph_format.first_line_indent = Pt(32)
+    para(d, "{%p if checks %}")
+    loop_table(d, ["月份", "得分", "得分率"], ["{{ c.month }}", "{{ c.score }}", "{{ c.rate }}"], "c in checks",
+               [52, 52, 52], 12)
+    para(d, "{%p endif %}")
+    para(d, "（五）主要做法和成效", style="Heading 2")
+    para(d, "【请填写：结合本支部实际，写明抓党建工作的主要做法、特色和成效。】", style="待填写")
+    para(d, "三、存在的问题", style="Heading 1")
+    para(d, "{%p for p in problems %}")
+    para(d, "{{ loop.index }}. {{ p }}").paragraph_format.first_line_indent = Pt(32)
+    para(d, "{%p endfor %}")
+    para(d, "【请补充：问题产生的原因分析。】", style="待填写")
+    para(d, "四、下一步打算", style="Heading 1")
+    para(d, "【请填写：针对上述问题的整改措施和明年工作思路。】", style="待填写")
+    para(d, "五、民主测评结果", style="Heading 1")
+    para(d, "{%p if vote %}")
+    loop_table(d, ["测评对象", "好", "较好", "一般", "差", "实参评", "得分", "等次"],
+               ["{{ v.name }}", "{{ v.good }}", "{{ v.fair }}", "{{ v.ok }}", "{{ v.bad }}", "{{ v.total }}",
+                "{{ v.score }}", "{{ v.grade }}"], "v in vote", [30, 16, 16, 16, 16, 20, 20, 22], 11)
+    para(d, "{%p endif %}")
+    para(d, "{{ vote_note }}")
+    para(d)
+    para(d, "{{ date }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    return d
+
+
+def issue_lists() -> docx.Document:
+    """问题清单、责任清单、整改清单."""
+    d = setup_document()
+    para(d, "{{ branch }}{{ year }}年度", style="Title")
+    para(d, "问题清单、责任清单、整改清单", style="Title")
+    for number, name in (("一", "问题清单"), ("二", "责任清单"), ("三", "整改清单")):
+        para(d, f"{number}、{name}", style="Heading 1")
+        loop_table(d, ["序号", "问题", "原因", "整改措施", "责任人", "时限", "完成情况"],
+                   ["{{ i.n }}", "{{ i.problem }}", "{{ i.cause }}", "{{ i.measure }}", "{{ i.owner }}",
+                    "{{ i.deadline }}", "{{ i.state }}"], "i in items", [10, 36, 24, 36, 16, 20, 14], 9)
+    return d
+
+
 def main() -> None:
     for name, build in (("record_book.docx", record_book), ("dues_cards.docx", dues_cards),
-                        ("dues_notice.docx", dues_notice)):
+                        ("dues_notice.docx", dues_notice), ("monthly_check.docx", monthly_check),
+                        ("duty_report.docx", duty_report), ("issue_lists.docx", issue_lists)):
         build().save(HERE / name)
         print("written", HERE / name)
 

@@ -94,3 +94,15 @@ def test_dues_documents_for_every_branch_and_the_college(demo_home):
     for kind in ("支部党费收缴簿.xlsx", "个人党费缴纳登记证.docx", "党费收缴情况公示.docx"):
         assert len(list(year.glob(f"*/2026年*{kind}"))) == 20, kind
     assert len(list((year / "学院").glob("2026年*活动经费下拨表.xlsx"))) == 1
+
+
+def test_monthly_check_and_duty_materials(demo_home):
+    from openpyxl import load_workbook
+    home, _ = demo_home
+    year = home / "outbox" / "2026"
+    assert len(list(year.glob("*/2026年*月度检查表（11月）.docx"))) == 20
+    assert len(list(year.glob("*/2026年*述职报告.docx"))) == 20
+    assert len(list(year.glob("*/2026年*问题清单责任清单整改清单.xlsx"))) == 20
+    book = load_workbook(next((year / "学院").glob("*月度检查汇总表（11月）.xlsx")))
+    assert book.sheetnames == ["检查排名", "方面得分", "人工评分"] and book["方面得分"]._charts
+    assert next((year / "学院").glob("*书记述职评议考核汇总表.xlsx"))
