@@ -375,20 +375,26 @@ def check(ctx, month_text, branches, as_json):
 
 @generate.command("duty-report", context_settings=CONTEXT)
 @click.option("--branch", help="党支部名称。")
+@click.option("--general-branch", "general", help="党总支名称（汇总所属各党支部）。")
 @click.option("--all", "everyone", is_flag=True, help="所有党支部，并生成全院书记述职评议考核汇总表。")
 @year_option
 @click.pass_context
-def duty_report_command(ctx, branch, everyone, year):
+def duty_report_command(ctx, branch, general, everyone, year):
     """述职评议考核材料：述职报告（事实部分已填好，需书记本人填写处已标出）、民主测评结果、问题清单/责任清单/整改清单。
 
     \b
     示例：
       taizhang generate duty-report --branch 机电工程学院教工党支部 --year 2026
+      taizhang generate duty-report --general-branch 机电工程学院党总支 --year 2026
       taizhang generate duty-report --all --year 2026
     """
     import datetime as _dt
-    from pipeline.duty import all_duty_reports, duty_report
+    from pipeline.duty import all_duty_reports, duty_report, duty_report_general
     year = year or _dt.date.today().year
+    if general:
+        for path in duty_report_general(_workspace(ctx), general, year):
+            click.echo(str(path))
+        return
     if everyone:
         click.echo(str(all_duty_reports(_workspace(ctx), year)))
         return

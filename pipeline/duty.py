@@ -207,3 +207,45 @@ def all_duty_reports(ws: Workspace, year: int, today: dt.date | None = None) -> 
                      "secretary": context["secretary"], "vote": context["vote_value"], "grade": context["vote_grade"],
                      "average": context["average"]})
     return college_ranking(ws, year, rows)
+
+
+def duty_report_general(ws: Workspace, general: str, year: int, today: dt.date | None = None) -> tuple[Path, Path, Path]:
+    """The 党总支's 述职报告 and lists: its branches' facts added up, each branch's gaps named."""
+    today = today or dt.date.today()
+    branches = [r["党支部"] for r in ws.store.registry() if (r.get("党总支") or "") == general]
+    if not branches:
+        raise PipelineError(f"党组织设置中没有“{general}”下属的党支部")
+    contexts = [duty_context(ws, branch, year, today) for branch in branches]
+    meetings = []
+    for index, first in enumerate(contexts[0]["meetings"]):
+        rows = [c["meetings"][index] for c in contexts]
+        total = sum(int(r["count"].rstrip("次")) for r in rows)
+        meeting_ok = sum(1 for r in rows if r["state"] == "达到要求")
+        meetings.append({"name": first["name"], "rule": f"各支部{first['rule']}", "count": f"{total}次",
+                         "state": f"{meeting_ok}/{len(rows)}个支部达到要求"})
+    months = {}
+    for c in contexts:
+        for point in c["checks"]:
+            months.setdefault(point["month"], []).append(Decimal(point["score"]))
+    trend = [{"month": m, "score": f"{sum(v) / len(v):.1f}", "rate": "（各支部平均）"} for m, v in months.items()]
+    problems = OrderedDict()
+    for branch, c in zip(branches, contexts):
+        for text, when in c["problem_map"].items():
+            problems.setdefault(text, []).append(f"{branch}（{_months(when)}）")
+    facts = {key: "；".join(f"{b}：{c['facts'][key].rstrip('。')}" for b, c in zip(branches, contexts)) + "。"
+             for key in ("members", "development", "dues", "service")}
+    average = sum((c["average"] for c in contexts), Decimal(0)) / len(contexts)
+    facts["checks"] = f"所属{len(branches)}个党支部本年度月度检查平均得分{average:.1f}分。"
+    context = {"title": f"{general}{year}年度抓党建工作述职报告", "secretary": "（党总支书记）", "branch": general,
+               "year": year, "facts": facts, "meetings": meetings, "checks": trend,
+               "problems": [f"{text}：{'、'.join(where)}" for text, where in problems.items()] or ["本年度未发现问题。"],
+               "vote": [row for c in contexts for row in c["vote"]],
+               "vote_note": "表中为所属各党支部书记的民主测评结果。", "date": f"{today.year}年{today.month}月{today.day}日"}
+    report = render_docx(template_path(ws, "duty_report.docx"), lambda tpl: context, output_path(ws, year, REPORT, general))
+    items = [{"n": n, "problem": f"{text}未落实：{'、'.join(where)}", "cause": "【请填写】",
+              "measure": f"督促所属党支部落实“{text}”", "owner": "党总支书记", "deadline": f"{year + 1}年3月31日",
+              "state": "未完成"} for n, (text, where) in enumerate(problems.items(), 1)]
+    lists_docx = render_docx(template_path(ws, "issue_lists.docx"),
+                             lambda tpl: {"branch": general, "year": year, "items": items},
+                             output_path(ws, year, LISTS, general))
+    return report, lists_docx, _lists_workbook(ws, general, year, items)

@@ -200,3 +200,14 @@ def test_inspection_sheet_and_duty_report_match_the_store(stores):
     sheet = load_workbook(lists_xlsx)
     assert sheet.sheetnames == ["问题清单", "责任清单", "整改清单"]
     assert [c.value for c in sheet["问题清单"][2]] == ["序号", "问题", "原因", "整改措施", "责任人", "时限", "完成情况"]
+
+
+def test_general_branch_report_adds_up_its_branches(stores):
+    from pipeline.duty import duty_report_general
+    report, lists_docx, lists_xlsx = duty_report_general(stores, "机电工程学院党总支", 2026, dt.date(2026, 3, 31))
+    assert report.parent.name == "机电工程学院党总支" and lists_xlsx.exists()
+    document = docx.Document(str(report))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert f"{BRANCH}：本支部现有党员" in text and "。；" not in text
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert any("个支部达到要求" in c for c in cells)
