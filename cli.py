@@ -405,6 +405,61 @@ def duty_report_command(ctx, branch, general, everyone, year):
         click.echo(str(path))
 
 
+@main.command("year-end", context_settings=CONTEXT)
+@click.option("--year", type=int, required=True, help="年度。")
+@click.option("--jobs", type=int, default=None, help="并行进程数（默认：CPU 核数）。")
+@click.option("--branch", "branches", multiple=True, help="只处理这些党支部（可写多次）。")
+@click.option("--no-pdf", is_flag=True, help="不生成 PDF 和归档 PDF。")
+@click.option("--resume", is_flag=True, help="跳过输入未变、已经生成过的文书（中断后继续）。")
+@click.option("-q", "--quiet", is_flag=True, help="不显示进度条。")
+@click.pass_context
+def year_end_command(ctx, year, jobs, branches, no_pdf, resume, quiet):
+    """年终批处理：所有党支部的全部文书（记录本、党费簿和登记证、公示、述职材料、12 个月检查表），全院汇总，归档 PDF 和校验清单。
+
+    \b
+    示例：
+      taizhang year-end --year 2026
+      taizhang year-end --year 2026 --resume          # 中断后继续
+      taizhang year-end --year 2026 --branch 机电工程学院教工党支部 --no-pdf
+    """
+    from pipeline.batch import summary, year_end
+    ws = _workspace(ctx)
+    total = len(branches) or len(ws.store.registry())
+    bar = None if quiet else click.progressbar(length=total, label="年终批处理", show_eta=True, show_pos=True,
+                                              item_show_func=lambda r: r.branch if r else "")
+    if bar is not None:
+        bar.__enter__()
+    try:
+        result = year_end(ws, year, jobs=jobs, branches=list(branches) or None, pdf=not no_pdf, resume=resume,
+                          progress=(lambda run: bar.update(1, run)) if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    click.echo(summary(result, ws))
+    ctx.exit(1 if result.failed else 0)
+
+
+@main.command("verify-archive", context_settings=CONTEXT)
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def verify_archive_command(directory):
+    """按 manifest.json 逐个核对归档文件的 SHA-256，报告被改动或缺失的文件。
+
+    \b
+    示例：
+      taizhang verify-archive outbox/2026
+    """
+    from pipeline.batch import verify_archive
+    if not (directory / "manifest.json").exists():
+        raise click.UsageError(f"{directory} 中没有 manifest.json")
+    changed, missing, checked = verify_archive(directory)
+    for name in changed:
+        click.echo(f"✘ 已改动：{name}")
+    for name in missing:
+        click.echo(f"✘ 缺失：{name}")
+    click.echo(f"核对 {checked} 个文件：{'全部一致' if not changed and not missing else f'改动 {len(changed)}，缺失 {len(missing)}'}")
+    raise SystemExit(1 if changed or missing else 0)
+
+
 @main.command(context_settings=CONTEXT)
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="输出目录（默认：工作区 outbox/空白台账模板）。")

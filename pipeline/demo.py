@@ -410,24 +410,6 @@ def _prepare(directory: Path) -> Workspace:
     return ws
 
 
-def _dues_documents(ws: Workspace, college: College, with_pdf: bool) -> int:
-    from .convert import ConversionError
-    from .duesdocs import REGISTER, dues_cards, dues_notice, dues_register, funds
-    from .pdf import to_pdf
-    for branch in college.branches:
-        register = dues_register(ws, branch.name, college.year, college.today)
-        if with_pdf:
-            try:
-                to_pdf(register, register.with_suffix(".pdf"), title=f"{college.year}年{branch.name}{REGISTER}",
-                       author=branch.name, subject=REGISTER, headings=[])
-            except ConversionError:
-                pass        # the .xlsx stands; the register's PDF is a convenience
-        dues_cards(ws, branch.name, college.year, today=college.today)
-        dues_notice(ws, branch.name, college.year, college.today)
-    funds(ws, college.year)
-    return len(college.branches)
-
-
 def _drop(ws: Workspace, files: list[DemoFile]) -> None:
     for f in files:
         target = ws.inbox / f.folder / f.name if f.folder else ws.inbox / f.name
@@ -467,16 +449,11 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
         counts[result.status] += 1
     rejected = [r for r in watcher.results if r.status == "rejected"]
     dropped = files
+    from .batch import summary, year_end
     from .convert import find_soffice
-    from .recordbook import generate_all
     with_pdf = find_soffice() is not None
-    books = generate_all(ws, college.year, pdf=with_pdf, today=college.today,
-                         on_done=lambda entry: progress and print(f"\r生成工作记录本 {entry['branch']}", end="", flush=True))
-    dues_made = _dues_documents(ws, college, with_pdf)
-    from .checkdocs import run_check
-    from .duty import all_duty_reports
-    checks, _, check_book = run_check(ws, college.year, college.today.month, today=college.today)
-    ranking = all_duty_reports(ws, college.year, college.today)
+    done = year_end(ws, college.year, pdf=with_pdf, today=college.today,
+                    progress=(lambda run: print(f"\r年终批处理 {run.branch}", end="", flush=True)) if progress else None)
     if progress:
         print()
     templates = write_templates(ws.outbox / "空白台账模板")
@@ -488,12 +465,8 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
              f"  已入库原件：{ws.archive}",
              f"  退回原件：{ws.rejected}",
              f"  空白模板：{len(templates)} 个，在 {templates[0].parent}",
-             f"  党费：{dues_made} 个支部的《支部党费收缴簿》（.xlsx{'、.pdf' if with_pdf else ''}）、《个人党费缴纳登记证》、"
-             f"党费收缴情况公示；全院《活动经费下拨表》在 {ws.outbox / str(college.year) / '学院'}",
-             f"  {college.today.month}月月度检查：{len(checks)} 个支部的《月度检查表》，全院汇总（排名、图表、人工评分表）：{check_book}",
-             f"  述职评议考核：各支部述职报告和问题/责任/整改清单，全院汇总：{ranking}",
-             f"  《党支部工作记录本》：{len(books)} 本（{'.docx 和 .pdf' if with_pdf else '.docx；未安装 LibreOffice，未生成 PDF'}），"
-             f"在 {ws.outbox / str(college.year)}/<支部>/",
+             "年终批处理（taizhang year-end）：",
+             *("  " + line for line in summary(done, ws).splitlines()),
              "未通过的文件（故意出错，查看回执了解如何指出每个问题）："]
     for r in rejected:
         lines.append(f"  ✘ {r.file}：{len(r.errors)} 处错误 → {r.receipt}")

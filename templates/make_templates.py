@@ -503,8 +503,20 @@ def issue_lists() -> docx.Document:
     return d
 
 
+def archive_index() -> docx.Document:
+    """年终归档目录: the branches' archive PDFs with their page counts."""
+    d = setup_document()
+    para(d, "{{ college }}{{ year }}年度党支部台账年终归档目录", style="Title")
+    para(d)
+    loop_table(d, ["序号", "党支部", "文书数", "页数"], ["{{ r.n }}", "{{ r.branch }}", "{{ r.docs }}", "{{ r.pages }}"],
+               "r in rows", [16, 92, 24, 24], 12)
+    para(d, "合计 {{ rows|length }} 个党支部，共 {{ total }} 页。每个党支部一个 PDF 文件，内设书签（文书→章节），"
+            "各文件的 SHA-256 校验值见 manifest.json。")
+    return d
+
+
 def main() -> None:
-    for name, build in (("record_book.docx", record_book), ("dues_cards.docx", dues_cards),
+    for name, build in (("archive_index.docx", archive_index), ("record_book.docx", record_book), ("dues_cards.docx", dues_cards),
                         ("dues_notice.docx", dues_notice), ("monthly_check.docx", monthly_check),
                         ("duty_report.docx", duty_report), ("issue_lists.docx", issue_lists)):
         build().save(HERE / name)

@@ -83,7 +83,7 @@ def test_record_books_for_every_branch(demo_home):
     from pipeline.convert import find_soffice
     home, output = demo_home
     books = sorted((home / "outbox" / "2026").glob("*/2026年*党支部工作记录本.docx"))
-    assert len(books) == 20 and "《党支部工作记录本》：20 本" in output
+    assert len(books) == 20 and "年终批处理完成" in output
     if find_soffice() is not None:
         assert all(book.with_suffix(".pdf").stat().st_size > 10_000 for book in books)
 
@@ -106,3 +106,67 @@ def test_monthly_check_and_duty_materials(demo_home):
     book = load_workbook(next((year / "学院").glob("*月度检查汇总表（11月）.xlsx")))
     assert book.sheetnames == ["检查排名", "方面得分", "人工评分"] and book["方面得分"]._charts
     assert next((year / "学院").glob("*书记述职评议考核汇总表.xlsx"))
+
+
+def test_year_end_archive_bookmarks_and_verification(demo_home, tmp_path):
+    import shutil
+
+    from pypdf import PdfReader
+
+    from pipeline.convert import find_soffice
+    home, _ = demo_home
+    year = home / "outbox" / "2026"
+    runner = CliRunner()
+    ok = runner.invoke(main, ["verify-archive", str(year)])
+    assert ok.exit_code == 0 and "全部一致" in ok.output
+    if find_soffice() is not None:
+        archives = sorted((year / "年终归档").glob("2026年*党支部年终归档.pdf"))
+        assert len(archives) == 20 and list((year / "年终归档").glob("*年终归档目录.pdf"))
+        reader = PdfReader(archives[0])
+        top = [item.title for item in reader.outline if not isinstance(item, list)]
+        assert top[:5] == ["党支部工作记录本", "支部党费收缴簿", "个人党费缴纳登记证", "党费收缴情况公示", "述职报告"]
+        assert any(t.startswith("月度检查表（") for t in top)
+        nested = [item for item in reader.outline if isinstance(item, list)]
+        assert nested and any("组织生活记录" in getattr(i, "title", "") for i in nested[0])
+        assert reader.metadata.title.endswith("年终归档") and reader.page_labels[0].endswith("1")
+    copy = tmp_path / "copy"
+    shutil.copytree(year, copy)
+    victim = next(copy.glob("*/2026年*支部党费收缴簿.xlsx"))
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    (next(copy.glob("*/2026年*党费收缴情况公示.docx"))).unlink()
+    bad = runner.invoke(main, ["verify-archive", str(copy)])
+    assert bad.exit_code == 1 and "已改动" in bad.output and "缺失" in bad.output
+
+
+def test_year_end_resumes_after_being_killed(demo_home, tmp_path):
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    home, _ = demo_home
+    work = tmp_path / "ws"
+    shutil.copytree(home, work, ignore=shutil.ignore_patterns("outbox"))
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, str(root / "cli.py"), "--home", str(work), "year-end", "--year", "2026", "--no-pdf",
+               "--jobs", "1", "-q"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    states = lambda: list((work / "outbox" / "2026").glob("*/.taizhang-made.json"))  # noqa: E731
+    deadline = time.monotonic() + 120
+    while len(states()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished_before = len(states())
+    assert 0 < finished_before < 20
+    done = subprocess.run(command + ["--resume"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    skipped = int(done.stdout.split("未变而跳过 ")[1].split(" ")[0])
+    assert skipped >= (finished_before - 1) * 5           # finished branches were not redone
+    assert len(states()) == 20
+    check = subprocess.run([sys.executable, str(root / "cli.py"), "verify-archive", str(work / "outbox" / "2026")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0
