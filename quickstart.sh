@@ -55,7 +55,8 @@ install_python
 
 case "$mode" in
     demo) exec "$VENV/bin/taizhang" demo "$@" ;;
-    test) exec "$VENV/bin/python" -m pytest -n "${TAIZHANG_TEST_JOBS:-auto}" -q "$@" ;;
+    # loadfile: a module's tests share one worker, so the demo college is built once
+    test) exec "$VENV/bin/python" -m pytest -n "${TAIZHANG_TEST_JOBS:-auto}" --dist loadfile -q "$@" ;;
     install) echo "[quickstart] 已安装 / installed: $VENV/bin/taizhang" ;;
     *) echo "usage: bash quickstart.sh demo|test|install" >&2; exit 2 ;;
 esac
