@@ -22,6 +22,7 @@ from pathlib import Path
 from pypdf import PdfReader, PdfWriter
 
 from . import __version__
+from .ingest import file_sha256
 from .render import SHIPPED
 from .workspace import Workspace, safe_name, write_atomic
 
@@ -311,14 +312,6 @@ def _index(ws: Workspace, year: int, pages: list, folder: Path) -> Path:
                   subject="年终归档目录", headings=[])
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fp:
-        for chunk in iter(lambda: fp.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def write_manifest(ws: Workspace, year: int) -> Path:
     """outbox/<年>/manifest.json: every file with SHA-256, size, the inputs' hash and the tool version."""
     root = ws.outbox / str(year)
@@ -330,7 +323,7 @@ def write_manifest(ws: Workspace, year: int) -> Path:
     entries = []
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name not in (STATE, "manifest.json")
                        and not p.name.startswith(".~")):
-        entries.append({"file": path.relative_to(root).as_posix(), "sha256": _sha256(path), "size": path.stat().st_size,
+        entries.append({"file": path.relative_to(root).as_posix(), "sha256": file_sha256(path), "size": path.stat().st_size,
                         "inputs": inputs.get(str(path.resolve())), "tool": f"taizhang {__version__}"})
     manifest = {"year": year, "made": dt.datetime.now().isoformat(timespec="seconds"), "tool": f"taizhang {__version__}",
                 "files": entries}
@@ -347,7 +340,7 @@ def verify_archive(folder: Path) -> tuple[list[str], list[str], int]:
         path = folder / entry["file"]
         if not path.exists():
             missing.append(entry["file"])
-        elif path.stat().st_size != entry["size"] or _sha256(path) != entry["sha256"]:
+        elif path.stat().st_size != entry["size"] or file_sha256(path) != entry["sha256"]:
             changed.append(entry["file"])
     return changed, missing, len(manifest["files"])
 

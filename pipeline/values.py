@@ -228,24 +228,24 @@ def parse_int(raw, field=None):
     return int(m[1])
 
 
-def parse_hours(raw, field=None):
-    """服务时长（小时）: an integer or one decimal place."""
-    value = _decimal(raw, unit_re=r"(?:小时|h|H|个小时)?")
+def _one_decimal(raw, unit_re: str, what: str, example: str):
+    """A number ≥ 0 with at most one decimal place; `what` names it in the message."""
+    value = _decimal(raw, unit_re=unit_re)
     if not isinstance(value, Bad):
         value = value.normalize()
     if isinstance(value, Bad) or value < 0 or value.as_tuple().exponent < -1:
-        return Bad("bad-int", f"“{clean_text(raw)}”不是有效的时长", "请填写小时数，最多一位小数，如 2 或 1.5")
+        return Bad("bad-int", f"“{clean_text(raw)}”不是有效的{what}", f"请填写{example}，最多一位小数，如 2 或 1.5")
     return value
+
+
+def parse_hours(raw, field=None):
+    """服务时长（小时）: an integer or one decimal place."""
+    return _one_decimal(raw, r"(?:小时|h|H|个小时)?", "时长", "小时数")
 
 
 def parse_score(raw, field=None):
     """A score: a number ≥ 0 with at most one decimal place (2, 1.5)."""
-    value = _decimal(raw, unit_re=r"(?:分)?")
-    if not isinstance(value, Bad):
-        value = value.normalize()
-    if isinstance(value, Bad) or value < 0 or value.as_tuple().exponent < -1:
-        return Bad("bad-int", f"“{clean_text(raw)}”不是有效的分数", "请填写分数，最多一位小数，如 2 或 1.5")
-    return value
+    return _one_decimal(raw, r"(?:分)?", "分数", "分数")
 
 
 _MONEY_RE = re.compile(r"^[¥￥]?\s*([+-]?[\d,]*\.?\d+)\s*(?:元|圆)?$")
