@@ -141,6 +141,7 @@ class Converter:
         self.profile: tempfile.TemporaryDirectory | None = None
         self.pipe = f"tz{uuid.uuid4().hex[:12]}"
         self.client: Path | None = None
+        self.owner = os.getpid()
 
     @property
     def available(self) -> bool:
@@ -162,6 +163,10 @@ class Converter:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **_group_kwargs())
 
     def _warm_convert(self, source: Path, target: Path, target_ext: str) -> None:
+        if os.getpid() != self.owner:
+            # inherited through fork: that LibreOffice belongs to the parent; start our own, on our own pipe
+            self.proc, self.profile, self.owner = None, None, os.getpid()
+            self.pipe = f"tz{uuid.uuid4().hex[:12]}"
         if self.proc is None or self.proc.poll() is not None:
             self._start()
         deadline = time.monotonic() + self.timeout
@@ -208,6 +213,8 @@ class Converter:
         return target
 
     def close(self) -> None:
+        if os.getpid() != self.owner:
+            return            # not ours to stop (a forked copy of the parent's converter)
         if self.proc is not None:
             _kill_group(self.proc)
             self.proc = None
@@ -220,12 +227,15 @@ _shared: Converter | None = None
 
 
 def shared_converter() -> Converter:
-    """One converter per process (the watcher and batch runs keep LibreOffice warm)."""
+    """One converter per process (the watcher and batch runs keep LibreOffice warm). It is closed
+    at exit — in multiprocessing workers too, where atexit does not run."""
     global _shared
-    if _shared is None:
+    if _shared is None or _shared.owner != os.getpid():
         _shared = Converter(warm=os.environ.get("TAIZHANG_WARM_LIBREOFFICE", "1") != "0")
         import atexit
+        from multiprocessing import util
         atexit.register(_shared.close)
+        util.Finalize(_shared, _shared.close, exitpriority=10)
     return _shared
 
 
