@@ -269,8 +269,7 @@ def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[s
     if item.code == "Z1":
         registry[:] = _registry_from(rows)
     if item.code == "A1" and branch:
-        rosters[branch] = [Member(r.get("姓名"), r.get("人员类别"), r.get("党员身份"), as_date(r.get("入党时间")),
-                                  as_date(r.get("转正时间")), r.get("身份证号")) for r in rows]
+        rosters[branch] = [Member.from_roster(r.values) for r in rows]
     result.ledgers.append(LedgerRows(item.code, branch, period, layout.sheet, ctx.as_of, rows))
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,14 +39,6 @@ def _when(value) -> str:
 def _in_year(record: dict, field: str, year: int) -> bool:
     day = as_date(record.get(field))
     return day is not None and day.year == year
-
-
-@dataclass
-class BookData:
-    branch: str
-    year: int
-    context: dict
-    photos: list           # (Path, caption) to turn into InlineImages per template
 
 
 def branch_info(ws: Workspace, branch: str) -> dict:

@@ -280,9 +280,7 @@ class Store:
         item = ITEMS["A1"]
         members = []
         for (data,) in rows:
-            v = decode_record(item, data)
-            members.append(Member(v.get("姓名"), v.get("人员类别"), v.get("党员身份"), as_date(v.get("入党时间")),
-                                  as_date(v.get("转正时间")), v.get("身份证号")))
+            members.append(Member.from_roster(decode_record(item, data)))
         return members
 
     def submissions(self, limit: int = 100) -> list:

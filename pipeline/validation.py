@@ -73,6 +73,12 @@ class Member:
     full: dt.date | None
     id_card: str | None = None
 
+    @classmethod
+    def from_roster(cls, values: dict) -> "Member":
+        """A member from an A1 record (parsed or decoded from the store)."""
+        return cls(values.get("姓名"), values.get("人员类别"), values.get("党员身份"), as_date(values.get("入党时间")),
+                   as_date(values.get("转正时间")), values.get("身份证号"))
+
 
 @dataclass
 class Context:

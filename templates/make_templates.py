@@ -156,6 +156,13 @@ def fix_widths(table, widths_mm: list[float]) -> None:
             cell.width = Mm(widths_mm[min(index, len(widths_mm) - 1)])
 
 
+def table_text(table) -> None:
+    for row in table.rows:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.style = "表格文字"
+
+
 def merge(table, row: int, first: int, last: int):
     """Merge cells and drop the empty paragraphs the merge leaves behind."""
     cell = table.cell(row, first).merge(table.cell(row, last))
@@ -372,10 +379,7 @@ def dues_cards() -> docx.Document:
         for col, value in enumerate(values):
             info.cell(r, col).text = value
     fix_widths(info, [24, 60, 24, 48])
-    for row in info.rows:
-        for cell in row.cells:
-            for p in cell.paragraphs:
-                p.style = "表格文字"
+    table_text(info)
     para(d)
     loop_table(d, ["月份", "计算基数（元）", "比例", "应缴（元）", "实缴（元）", "缴纳日期", "收缴人"],
                ["{{ r.month }}", "{{ r.base }}", "{{ r.rate }}", "{{ r.due }}", "{{ r.paid }}", "{{ r.day }}",
@@ -387,10 +391,7 @@ def dues_cards() -> docx.Document:
     total.cell(1, 0).text = "实缴合计（大写）"
     total.cell(1, 1).text = "{{ c.capital }}"
     fix_widths(total, [40, 116])
-    for row in total.rows:
-        for cell in row.cells:
-            for p in cell.paragraphs:
-                p.style = "表格文字"
+    table_text(total)
     para(d)
     para(d, "收缴人（签章）：＿＿＿＿＿＿　　党支部（盖章）", align=WD_ALIGN_PARAGRAPH.RIGHT)
     para(d, "{%p endfor %}")
