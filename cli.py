@@ -82,8 +82,11 @@ def _print_results(results, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([r.as_json() for r in results], ensure_ascii=False, indent=2))
         return
-    marks = {"accepted": "✔ 通过", "rejected": "✘ 未通过", "duplicate": "＝ 重复"}
+    marks = {"accepted": "✔ 通过", "rejected": "✘ 未通过", "duplicate": "＝ 重复", "skipped": "－ 跳过"}
     for r in results:
+        if r.status == "skipped":
+            click.echo(f"{marks[r.status]}  {r.file}  {r.note}")
+            continue
         errors = len(r.errors)
         click.echo(f"{marks[r.status]}  {r.file}  支部：{r.branch or '—'}  台账：{','.join(r.items) or '—'}  "
                    f"错误 {errors}，提示 {len(r.issues) - errors}")
@@ -122,8 +125,8 @@ def validate(ctx, files, branch, as_json):
       taizhang validate 花名册.xlsx 党费收缴登记表.xlsx
       taizhang validate --json 花名册.xlsx
     """
-    from pipeline.ingest import check_file
-    _run_files(ctx, _workspace(ctx), check_file, files, branch, as_json)
+    from pipeline.ingest import validate_path
+    _run_files(ctx, _workspace(ctx), validate_path, files, branch, as_json)
 
 
 @file_command
@@ -131,14 +134,19 @@ def validate(ctx, files, branch, as_json):
 def ingest(ctx, files, branch, as_json):
     """校验并入库；每个文件生成回执，原件复制到 archive/ 或 rejected/。
 
+    收件箱中的文件与监视进程按同一方式领取：谁先领取谁处理，不会重复入库；
+    文件所在的文件夹若以已登记的党支部命名，即按该支部处理（--branch 优先）。
+
     \b
     示例：
       taizhang ingest 党组织设置表.xlsx
       taizhang --home /srv/taizhang ingest --json inbox/*.xlsx
     """
     from pipeline.ingest import ingest as ingest_file
+    from pipeline.ingest import recover
     ws = _workspace(ctx)
     ws.init()
+    recover(ws)           # claims left by a killed process (a live one's are locked and left alone)
     _run_files(ctx, ws, ingest_file, files, branch, as_json)
 
 
@@ -173,8 +181,8 @@ def watch(ctx, polling, native, once, delay, rescan, quiet):
         watcher = Watcher(ws, delay=delay, polling=polling, rescan=rescan)
         watcher.install_signal_handlers()
         if once:
-            results = watcher.once()
-            ctx.exit(_exit_code(results))
+            counts = watcher.once()
+            ctx.exit(1 if counts["rejected"] else 0)
         watcher.run()
 
 
@@ -194,7 +202,7 @@ def service(ctx, user, polling, target):
     """
     import shutil as _shutil
     from pipeline.watcher import systemd_unit
-    from pipeline.workspace import write_atomic
+    from pipeline.files import write_atomic
     ws = _workspace(ctx)
     script = Path(sys.executable).with_name("taizhang")
     executable = str(script) if script.exists() else (_shutil.which("taizhang")

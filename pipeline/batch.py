@@ -24,7 +24,8 @@ from pypdf import PdfReader, PdfWriter
 from . import __version__
 from .ingest import file_sha256
 from .render import SHIPPED
-from .workspace import Workspace, safe_name, write_atomic
+from .files import safe_name, write_atomic
+from .workspace import Workspace
 
 STATE = ".taizhang-made.json"
 ARCHIVE_FOLDER = "年终归档"
@@ -221,7 +222,8 @@ def year_end(ws: Workspace, year: int, *, jobs: int | None = None, branches: lis
             if progress:
                 progress(runs[-1])
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(names) or 1)) as pool:
+        from .convert import die_with_parent
+        with ProcessPoolExecutor(max_workers=min(jobs, len(names) or 1), initializer=die_with_parent) as pool:
             futures = [pool.submit(run_branch, str(ws.home), name, year, today, pdf, resume) for name in names]
             for future in as_completed(futures):
                 runs.append(future.result())

@@ -19,7 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .formats import EXCEL_ITEMS, Item
 from .values import TYPE_FORMS
-from .workspace import safe_name, write_atomic
+from .files import safe_name, write_atomic
 
 HEADER_ROW = 3
 FIRST_DATA_ROW = 4

@@ -68,8 +68,69 @@ def _group_kwargs() -> dict:
     if os.name == "posix" and FONTS_CONF.exists() and "FONTCONFIG_FILE" not in env:
         env["FONTCONFIG_FILE"] = str(FONTS_CONF)
     if os.name == "posix":
-        return {"start_new_session": True, "env": env}
+        return {"start_new_session": True, "env": env, "preexec_fn": die_with_parent}
     return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP, "env": env}   # pragma: no cover
+
+
+def _prctl():
+    try:
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):   # pragma: no cover - not Linux
+        return None
+
+
+_PRCTL = _prctl() if sys.platform.startswith("linux") else None
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when its parent dies, however the parent died — a killed
+    watcher or year-end run leaves no LibreOffice and no pool worker behind."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+OWNER_FILE = "owner"
+
+
+def sweep_orphans() -> list[int]:
+    """Stop warm LibreOffice instances of ours whose owning process is gone (found by the owner
+    file in their profile: owner pid, LibreOffice pid), and remove their profiles."""
+    stopped = []
+    for profile in Path(tempfile.gettempdir()).glob("tz-lo-warm-*"):
+        try:
+            owner, pid = (int(x) for x in (profile / OWNER_FILE).read_text("ascii").split())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        if _alive(pid) and _is_our_office(pid, profile):
+            try:
+                os.killpg(pid, signal.SIGKILL) if os.name == "posix" else os.kill(pid, signal.SIGTERM)
+                stopped.append(pid)
+            except OSError:
+                pass
+        shutil.rmtree(profile, ignore_errors=True)      # a throw-away profile of ours, nothing of anyone's
+    return stopped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _is_our_office(pid: int, profile: Path) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return os.name != "posix"
+    return profile.resolve().as_uri() in cmdline or str(profile) in cmdline
 
 
 def convert_cold(source: Path, target_ext: str, out_dir: Path, timeout: float = DEFAULT_TIMEOUT,
@@ -161,6 +222,7 @@ class Converter:
         cmd = [self.soffice, _profile_url(Path(self.profile.name) / "profile"), "--headless", "--norestore",
                "--nolockcheck", "--nologo", "--nodefault", f"--accept=pipe,name={self.pipe};urp;"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **_group_kwargs())
+        (Path(self.profile.name) / OWNER_FILE).write_text(f"{os.getpid()} {self.proc.pid}", encoding="ascii")
 
     def _warm_convert(self, source: Path, target: Path, target_ext: str) -> None:
         if os.getpid() != self.owner:

@@ -433,9 +433,12 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
     files = demo_files(college, seed)
     total = len(files)
 
+    results = []
+
     def show(result) -> None:
+        results.append(result)
         if progress:
-            print(f"\r处理收件箱 {len(watcher.results)}/{total}", end="", flush=True)
+            print(f"\r处理收件箱 {len(results)}/{total}", end="", flush=True)
 
     watcher = Watcher(ws, delay=0.1, on_result=show)
     _drop(ws, files[:1])          # 组织部 registers the branches first …
@@ -445,9 +448,9 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
     if progress:
         print()
     counts = {"accepted": 0, "rejected": 0, "duplicate": 0}
-    for result in watcher.results:
+    for result in results:
         counts[result.status] += 1
-    rejected = [r for r in watcher.results if r.status == "rejected"]
+    rejected = [r for r in results if r.status == "rejected"]
     dropped = files
     from .batch import summary, year_end
     from .convert import find_soffice

@@ -62,6 +62,7 @@ class Item:
     record_key: tuple[str, ...] = ()    # records with the same key replace older ones
     note: str = ""                      # one line for the 填表说明 sheet
     college: bool = False               # a college-wide sheet: the branch is a column, not the sheet's
+    state: bool = False                 # describes a state (registry, roster, bases, committee): never empty
 
     @cached_property
     def by_name(self) -> dict:
@@ -165,7 +166,7 @@ ITEM_LIST: tuple[Item, ...] = (
         F("书记", "name", True, syn="支部书记 党支部书记 书记姓名"),
         F("组织委员", "name", syn="支部组织委员"),
         F("党员人数", "int", syn="党员数 党员总数 人数"),
-    ), titles=("党组织设置", "组织设置表", "党组织设置情况表", "党支部设置表"), period="snapshot", college=True,
+    ), titles=("党组织设置", "组织设置表", "党组织设置情况表", "党支部设置表"), period="snapshot", college=True, state=True,
        note="由组织部填报；党总支可空（直属学院党委的党支部）。"),
 
     Item("A1", "党员花名册", "A 党员信息台账", (
@@ -187,7 +188,7 @@ ITEM_LIST: tuple[Item, ...] = (
         F("联系电话", "phone", syn=PHONE_SYN),
         F("备注", syn=NOTE_SYN),
     ), titles=("花名册", "党员名册", "党员信息表", "党员基本信息表", "党员信息登记表", "党员基本情况"),
-       person="姓名", note="每年至少报送一次；新名册替换旧名册。转正时间：正式党员必填，预备党员空着。"),
+       person="姓名", state=True, note="每年至少报送一次；新名册替换旧名册。转正时间：正式党员必填，预备党员空着。"),
 
     Item("A2", "入党积极分子和发展对象名册", "A 党员信息台账", (
         F("姓名", "name", True, syn=NAME_SYN),
@@ -245,7 +246,7 @@ ITEM_LIST: tuple[Item, ...] = (
         F("月应缴党费", "money", True, syn="应缴党费 月交纳党费 月应交党费 每月应缴 应交党费 月缴纳党费"),
         F("生效月份", "month", syn="起始月份 执行月份 生效时间"),
         F("备注", syn=NOTE_SYN),
-    ), titles=("党费基数核定", "党费缴纳基数核定表", "党费交纳基数核定表", "党费基数表"), person="姓名",
+    ), titles=("党费基数核定", "党费缴纳基数核定表", "党费交纳基数核定表", "党费基数表"), person="姓名", state=True,
        note="每年核定一次；年中工资变动另交一张并填生效月份。减免党费请在备注写“减免”及批准文号。"),
 
     Item("C2", "党费收缴登记表", "C 党费收缴和使用台账", (
@@ -331,7 +332,7 @@ ITEM_LIST: tuple[Item, ...] = (
         F("本届任期开始", "date", True, syn="任期开始 任期开始时间 本届任期起 换届时间 选举时间"),
         F("本届任期结束", "date", True, syn="任期结束 任期届满时间 本届任期止 任期结束时间", future=True),
         F("党小组数", "int", syn="党小组个数 党小组数量"),
-    ), titles=("支部基本情况表", "党支部基本情况", "党支部基本信息"),
+    ), titles=("支部基本情况表", "党支部基本情况", "党支部基本信息"), state=True,
        note="支部委员会（组织委员、宣传委员）：正式党员7人以上的支部必须设立。"),
 
     Item("E2", "年度工作计划和总结", "E 党支部综合台账", (

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import errno
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 from collections import Counter
@@ -24,7 +26,10 @@ from .readers import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_fil
 from .store import LedgerRows
 from .validation import Context, Member, parse_rows, validate
 from .values import as_date, closest
-from .workspace import Workspace, move_atomic, safe_name, unique_path, write_atomic
+from .claims import Claim, claim_copied, claim_moved, claim_root, open_claims
+from .files import entry_kind, fill_bytes, fill_from, local_writers, safe_name
+from .store import AlreadyAccepted
+from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 NO_BRANCH_FOLDER = "未识别支部"
@@ -45,8 +50,11 @@ class Result:
     duplicate_of: str | None = None
     pictures: list = field(default_factory=list)    # (record, bytes) of Word photos, written on accept
     receipt: Path | None = None
+    receipt_copy: Path | None = None     # beside a rejected original
     annotated: Path | None = None
     stored: Path | None = None
+    kind: str | None = None              # what the content is: xlsx, docx, legacy-xls …
+    note: str = ""                       # why a file was skipped (status 'skipped': nothing recorded)
 
     @property
     def items(self) -> list[str]:
@@ -190,6 +198,7 @@ def _check(path: Path, ws: Workspace, result: Result, folder_branch: str | None)
         return
     kind, issues = inspect_file(path, ws.limits)
     result.issues += issues
+    result.kind = kind
     if kind is None:
         return
     if kind.startswith("legacy"):
@@ -257,7 +266,7 @@ def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[s
         sheet_issues += _college_rows(rows, registry, layout)
     period, ctx.year, ctx.as_of = _period(layout, rows, received)
     if not rows and not any(i.is_error for i in sheet_issues):
-        sheet_issues.append(Issue("no-data", "warning", "表中没有数据行（本期确无记录的可忽略此提示）", sheet=layout.sheet))
+        sheet_issues.append(_empty_sheet(layout))
     sheet_issues += validate(rows, item, ctx)
     sheet_issues.sort(key=lambda i: (i.row or 0, i.cell or ""))
     result.issues += sheet_issues
@@ -271,6 +280,14 @@ def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[s
     if item.code == "A1" and branch:
         rosters[branch] = [Member.from_roster(r.values) for r in rows]
     result.ledgers.append(LedgerRows(item.code, branch, period, layout.sheet, ctx.as_of, rows))
+
+
+def _empty_sheet(layout: Layout) -> Issue:
+    """A ledger of a state (registry, roster, bases, committee) cannot be empty; one of events may."""
+    if layout.item.state:
+        return Issue("no-data-state", ERROR, f"《{layout.item.name}》中没有数据行",
+                     sheet=layout.sheet, hint="这张表登记的是现状，不能为空：请在表头下逐行填写后重新提交")
+    return Issue("no-data", "warning", "表中没有数据行（本期确无记录的可忽略此提示）", sheet=layout.sheet)
 
 
 def evaluate(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,
@@ -290,35 +307,207 @@ def evaluate(path: Path, ws: Workspace, *, name: str | None = None, folder_branc
     return result
 
 
-def ingest(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,
-           received: dt.datetime | None = None, claim: str | None = None, move: bool = False) -> Result:
-    """Check, store (one transaction), keep the original in archive/ or rejected/, write receipts.
 
-    The original is copied (CLI) or moved (`move=True`, the watcher's claimed file). Where it will
-    go is decided before the commit and recorded with it, so a crash at any later point is
-    finished by `finish` from what the database says.
-    """
-    result = evaluate(path, ws, name=name, folder_branch=folder_branch, received=received)
-    result.stored = unique_path(_original_folder(result, ws), safe_name(result.file, "文件"))
-    if result.status == "accepted" and result.pictures:
-        from .word import write_pictures
-        write_pictures(result.pictures, ws.home)      # before the commit: records never point at nothing
-    sub_id = ws.store.record_submission(_submission_row(result, path, claim), result.ledgers, result.issues)
-    finish(result, ws, sub_id, move=move)
+# --- handing a file in: claim, judge, reserve, commit, place, answer ------------------
+
+class Interrupted(PipelineError):
+    """Asked to stop while waiting for a file to settle: the claim stays for recovery."""
+
+
+ENTRY_KINDS = {"symlink": "符号链接（快捷方式）", "fifo": "命名管道", "socket": "套接字", "device": "设备文件",
+               "folder": "文件夹"}
+
+
+def branch_from_folder(origin: Path, inbox: Path, registered: list[str]) -> str | None:
+    """The branch named by the folder a file lies in (§2), for the watcher and the CLI alike:
+    the nearest folder named after a registered branch; else, inside the inbox, its first
+    sub-folder (an unregistered name there is reported with the closest registered ones)."""
+    keys = {_branch_key(name) for name in registered}
+    origin = Path(os.path.abspath(origin))
+    try:
+        relative = origin.relative_to(inbox)
+        folders = relative.parts[:-1]
+    except ValueError:
+        relative, folders = None, origin.parent.parts
+    for name in reversed(folders):
+        if _branch_key(name) in keys:
+            return name
+    return folders[0] if relative is not None and folders else None
+
+
+def validate_path(path: Path, ws: Workspace, *, folder_branch: str | None = None) -> Result:
+    """`taizhang validate`: the same verdict as `ingest` would give (the folder names the branch
+    the same way), nothing written. A file that vanishes meanwhile is an error, not a traceback."""
+    registry = [r["党支部"] for r in ws.store.registry()]
+    branch = folder_branch or branch_from_folder(path, ws.inbox, registry)
+    if entry_kind(Path(path).resolve()) != "file":
+        return _skipped(Path(path).name, Path(path), "不是普通文件，或已被移走（可能已由收件箱监视进程领取）")
+    return check_file(Path(path), ws, folder_branch=branch)
+
+
+def ingest(path: Path, ws: Workspace, *, folder_branch: str | None = None,
+           received: dt.datetime | None = None) -> Result:
+    """Hand one file in, as the CLI does: a file in the inbox is claimed by the same rename
+    the watcher uses (whoever is first takes it), any other file is copied in. Then the one
+    path every file takes: `ingest_claim`. `folder_branch` (--branch) wins over the folder."""
+    origin = Path(os.path.abspath(path))
+    name = origin.name
+    if _inside(origin, ws.inbox):
+        claim, why = claim_moved(claim_root(ws), origin, ws.inbox)
+        if claim is None:
+            note = ("文件已被收件箱监视进程领取处理，回执见 outbox/回执/" if why == "gone"
+                    else f"文件暂时无法领取（{why}），请稍后再试")
+            return _skipped(name, origin, note)
+    else:
+        if entry_kind(origin.resolve()) != "file":
+            return _skipped(name, origin, "不是普通文件，未处理")
+        writers = local_writers(origin)
+        if writers:
+            return _skipped(name, origin, f"文件正在被其他程序写入（进程 {', '.join(map(str, writers))}），请写完后再提交")
+        claim = claim_copied(claim_root(ws), origin)
+    try:
+        return ingest_claim(claim, ws, branch=folder_branch, received=received)
+    finally:
+        claim.close()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def _skipped(name: str, path: Path, note: str) -> Result:
+    result = Result(name, path, dt.datetime.now().replace(microsecond=0), status="skipped")
+    result.note = note
     return result
 
 
-def finish(result: Result, ws: Workspace, sub_id: int, *, move: bool) -> None:
-    """After the commit: the original to its place, the receipts, the paths recorded. Idempotent."""
-    if result.path.exists() and result.path != result.stored:
-        if move:
-            move_atomic(result.path, result.stored)
-        else:
-            write_atomic(result.stored, result.path.read_bytes())
+def ingest_claim(claim: Claim, ws: Workspace, *, branch: str | None = None, received: dt.datetime | None = None,
+                 settle=None) -> Result:
+    """One claimed file, start to end: judge it, reserve its destinations, commit, then put the
+    original and the receipts in place. `settle(path)` waits until a claimed file is quiet."""
+    registry = [r["党支部"] for r in ws.store.registry()]
+    folder = branch or branch_from_folder(claim.origin, ws.inbox, registry)
+    received = received or claim.received
+    while True:
+        result = _judge(claim, ws, folder, received, registry, settle)
+        _reserve(result, claim, ws)
+        if result.status == "accepted" and result.pictures:
+            from .word import write_pictures
+            write_pictures(result.pictures, ws.home)      # before the commit: records never point at nothing
+        try:
+            sub_id = ws.store.record_submission(_submission_row(result, claim), result.ledgers, result.issues)
+            break
+        except AlreadyAccepted:    # another process accepted the same bytes first: judge again
+            claim.release_reservations()
+    finish(result, ws, sub_id, claim)
+    return result
+
+
+def _judge(claim: Claim, ws: Workspace, folder: str | None, received: dt.datetime, registry: list[str],
+           settle) -> Result:
+    name = claim.relative.name
+    kind = entry_kind(claim.file)
+    if kind != "file":
+        return _odd_entry(claim, name, kind, received, folder, registry)
+    if settle is not None:
+        settle(claim.file)
+    return evaluate(claim.file, ws, name=name, folder_branch=folder, received=received)
+
+
+def _odd_entry(claim: Claim, name: str, kind: str | None, received: dt.datetime, folder: str | None,
+               registry: list[str]) -> Result:
+    """A FIFO, socket, device or link is never opened or followed: recorded, moved aside, answered."""
+    result = Result(name, claim.file, received, status="rejected")
+    result.branch = resolve_branch(BranchClaim(folder, "folder"), registry)[0] if folder else None
+    what = ENTRY_KINDS.get(kind or "", "无法读取的条目")
+    result.issues.append(Issue("file-not-regular", ERROR, f"不是普通文件（{what}），未处理",
+                               hint="请把文件本身（而不是快捷方式、链接或设备）复制到收件箱"))
+    return result
+
+
+def _reserve(result: Result, claim: Claim, ws: Workspace) -> None:
+    """Every destination of this file claimed on disk before the commit records it."""
+    name = safe_name(result.file, "文件")
+    result.stored = claim.reserve(_original_folder(result, ws), name)
+    receipts = ws.receipts / _folder_name(result)
+    result.receipt = claim.reserve(receipts, safe_name(f"{name}.回执.txt"))
+    result.receipt_copy = result.annotated = None
+    if result.status != "rejected":
+        return
+    result.receipt_copy = claim.reserve(result.stored.parent, safe_name(f"{result.stored.name}.回执.txt"))
+    if result.kind in ("xlsx", "docx") and not any(i.code.startswith("file-") for i in result.issues):
+        result.annotated = claim.reserve(receipts, safe_name(f"{name}.回执.{result.kind}"))
+
+
+def finish(result: Result, ws: Workspace, sub_id: int, claim: Claim) -> None:
+    """After the commit: the original to its reserved place, the receipts. Idempotent (recovery)."""
+    source = claim.file
+    if result.stored is not None and source != claim.folder and os.path.lexists(source):
+        _place(source, result.stored, entry_kind(source))
     _write_receipts(result, ws)
     ws.store.set_paths(sub_id, receipt_path=str(result.receipt))
-    log.info("%s %s branch=%s items=%s errors=%d warnings=%d", result.file, result.status, result.branch,
+    claim.release_reservations()          # an annotated copy that could not be made
+    claim.done()
+    log.debug("%s %s branch=%s items=%s errors=%d warnings=%d", result.file, result.status, result.branch,
              ",".join(result.items), len(result.errors), len(result.issues) - len(result.errors))
+
+
+def _place(source: Path, target: Path, kind: str | None) -> None:
+    """The original onto its reservation: a rename; across file systems a copy — except that a
+    link or a special file is never opened: it is recreated (link, FIFO) or, holding no data, dropped."""
+    if kind == "file":
+        fill_from(source, target, move=True)
+        return
+    try:
+        os.replace(source, target)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    if kind == "symlink":
+        link = os.readlink(source)
+        target.unlink()
+        os.symlink(link, target)
+    elif kind == "fifo" and hasattr(os, "mkfifo"):
+        target.unlink()
+        os.mkfifo(target)
+    else:
+        fill_bytes(target, b"")
+    source.unlink()
+
+
+def recover(ws: Workspace, settle=None) -> list[Result]:
+    """Finish what killed processes left in the work folder. A live process's claim is locked
+    and left alone; what cannot be handled is logged and left as it is — never a crash."""
+    done = []
+    for claim in open_claims(claim_root(ws), ws.inbox):
+        try:
+            committed = ws.store.submission_by_claim(claim.token)
+            if committed is not None:
+                row, issues = committed
+                result = result_from_store(row, issues, claim.file)
+                log.info("恢复：完成 %s 的归档和回执", row.file_name)
+                finish(result, ws, row.id, claim)
+            elif claim.file == claim.folder:          # nothing was moved in
+                claim.release_reservations()
+                claim.done()
+                continue
+            else:
+                log.info("恢复：重新处理 %s", claim.relative)
+                claim.release_reservations()
+                result = ingest_claim(claim, ws, settle=settle)
+            done.append(result)
+        except Interrupted:
+            raise
+        except (PipelineError, OSError) as exc:
+            log.error("恢复 %s 失败，保留在工作目录待下次重试：%s", claim.token, exc)
+        finally:
+            claim.close()
+    return done
 
 
 def result_from_store(row, issues: list[Issue], path: Path) -> Result:
@@ -326,18 +515,25 @@ def result_from_store(row, issues: list[Issue], path: Path) -> Result:
     summary = json.loads(row.summary or "{}")
     result = Result(row.file_name, path, row.received_at, row.sha256, row.status, row.branch,
                     sheets=summary.get("sheets", []), issues=issues, duplicate_of=summary.get("duplicate_of"))
-    result.stored = Path(row.stored_path)
+    result.stored = Path(row.stored_path) if row.stored_path else None
+    result.receipt = Path(row.receipt_path) if row.receipt_path else None
+    for attr in ("receipt_copy", "annotated"):
+        if summary.get(attr):
+            setattr(result, attr, Path(summary[attr]))
     return result
 
 
-def _submission_row(result: Result, path: Path, claim: str | None) -> dict:
+def _submission_row(result: Result, claim: Claim) -> dict:
     errors = len(result.errors)
-    summary = {"sheets": result.sheets, "duplicate_of": result.duplicate_of}
-    return {"file_name": result.file, "sha256": result.sha256, "size": path.stat().st_size,
+    summary = {"sheets": result.sheets, "duplicate_of": result.duplicate_of,
+               "receipt_copy": str(result.receipt_copy) if result.receipt_copy else None,
+               "annotated": str(result.annotated) if result.annotated else None}
+    return {"file_name": result.file, "sha256": result.sha256, "size": os.lstat(claim.file).st_size,
             "received_at": result.received, "status": result.status, "branch": result.branch,
             "items": ",".join(result.items), "error_count": errors,
             "warning_count": len(result.issues) - errors, "stored_path": str(result.stored),
-            "claim": claim, "summary": json.dumps(summary, ensure_ascii=False)}
+            "receipt_path": str(result.receipt), "claim": claim.token,
+            "summary": json.dumps(summary, ensure_ascii=False)}
 
 
 def _folder_name(result: Result) -> str:
@@ -357,21 +553,14 @@ def _original_folder(result: Result, ws: Workspace) -> Path:
 
 
 def _write_receipts(result: Result, ws: Workspace) -> None:
-    """The text receipt in outbox/回执/<支部>/ (and beside a rejected original), the marked copy."""
+    """The text receipt in outbox/回执/<支部>/ (and beside a rejected original), the marked copy —
+    each into the place reserved for this submission alone."""
     from .receipts import annotate_document, annotate_workbook, text_receipt
-    folder = ws.receipts / _folder_name(result)
-    stem = safe_name(Path(result.file).stem, "文件")
+    if result.annotated is not None:
+        annotate = annotate_workbook if result.annotated.suffix == ".xlsx" else annotate_document
+        if entry_kind(result.stored) != "file" or annotate(result.stored, result.issues, result.annotated) is None:
+            result.annotated = None          # its reservation is released by `finish`
     text = text_receipt(result).encode("utf-8-sig")   # BOM: Notepad on Windows reads it right
-    result.receipt = folder / f"{stem}.回执.txt"
-    write_atomic(result.receipt, text)
-    if result.status == "rejected" and result.stored is not None:
-        write_atomic(result.stored.with_name(f"{result.stored.stem}.回执.txt"), text)
-    source = result.stored if result.stored is not None and result.stored.exists() else result.path
-    if result.status != "rejected" or not source.exists() or any(i.code.startswith("file-") for i in result.issues):
-        return
-    from .readers import inspect_file
-    kind, _ = inspect_file(source, ws.limits)
-    if kind == "xlsx":
-        result.annotated = annotate_workbook(source, result.issues, folder / f"{stem}.回执.xlsx")
-    elif kind == "docx":
-        result.annotated = annotate_document(source, result.issues, folder / f"{stem}.回执.docx")
+    fill_bytes(result.receipt, text)
+    if result.receipt_copy is not None:
+        fill_bytes(result.receipt_copy, text)

@@ -107,6 +107,7 @@ CODES = {
     "no-registry": "尚未登记党组织设置",
     "no-period": "无法确定年度/月份",
     "no-data": "没有数据行",
+    "no-data-state": "现状类台账没有数据行",
     "too-many-rows": "行数过多",
     # cell level
     "required": "必填项为空",

@@ -10,7 +10,7 @@ from pathlib import Path
 from pypdf import PdfReader, PdfWriter
 
 from .convert import ConversionError, shared_converter
-from .workspace import write_atomic
+from .files import write_atomic
 
 
 def _compact(text: str) -> str:

@@ -16,7 +16,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .formats import ITEMS
 from .issues import ERROR, Issue
-from .workspace import write_atomic
+from .files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ def text_receipt(result) -> str:
             lines += ["", f"—— {title} ——"]
             lines += [f"{n}. {issue.text()}" for n, issue in enumerate(group, 1)]
     if result.status == "rejected":
-        lines += ["", "整个文件未入库。请在原文件上修改后重新放入收件箱；问题处已在同名的回执副本中标出并加批注"
-                      "（Excel 为“.回执.xlsx”，Word 为“.回执.docx”）。"]
+        marked = f"问题处已在回执副本“{result.annotated.name}”中标出并加批注。" if result.annotated else ""
+        lines += ["", f"整个文件未入库。请在原文件上修改后重新放入收件箱。{marked}"]
     return "\n".join(lines) + "\n"
 
 

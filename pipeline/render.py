@@ -18,7 +18,8 @@ from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
-from .workspace import Workspace, safe_name, write_atomic
+from .files import safe_name, write_atomic
+from .workspace import Workspace
 
 SHIPPED = Path(__file__).resolve().parent.parent / "templates"
 COLLEGE_FOLDER = "学院"

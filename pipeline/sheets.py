@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-from .workspace import write_atomic
+from .files import write_atomic
 
 THIN = Side(style="thin", color="FF808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import (Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text,
                         create_engine, event, func, select, update)
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .formats import ITEMS, Item
 from .issues import Issue, PipelineError
@@ -39,8 +39,16 @@ submissions = Table(
     Column("stored_path", Text),
     Column("receipt_path", Text),
     Column("claim", String(64), index=True),             # the watcher's claim token (crash recovery)
-    Column("summary", Text),                             # JSON: the sheets read, what it duplicates
+    Column("summary", Text),                             # JSON: the sheets read, what it duplicates, paths
 )
+# The database decides who wins when two processes accept the same bytes, or finish one claim:
+# one accepted submission per SHA-256, one submission per claim token.
+ONE_ACCEPTANCE = Index("ux_submissions_accepted_sha", submissions.c.sha256, unique=True,
+                       sqlite_where=submissions.c.status == "accepted",
+                       postgresql_where=submissions.c.status == "accepted")
+ONE_PER_CLAIM = Index("ux_submissions_claim", submissions.c.claim, unique=True,
+                      sqlite_where=submissions.c.claim.is_not(None),
+                      postgresql_where=submissions.c.claim.is_not(None))
 
 ledgers = Table(
     "ledgers", metadata,
@@ -148,6 +156,10 @@ class LedgerRows:
     source: str = "excel"
 
 
+class AlreadyAccepted(PipelineError):
+    """Another process accepted the same bytes first: this file is a duplicate."""
+
+
 class Store:
     def __init__(self, url: str):
         self.url = url
@@ -156,6 +168,9 @@ class Store:
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             metadata.create_all(self.engine)
+            with self.engine.begin() as conn:       # databases made before these indexes existed
+                for index in (ONE_ACCEPTANCE, ONE_PER_CLAIM):
+                    index.create(conn, checkfirst=True)
         except SQLAlchemyError as exc:
             raise PipelineError(f"无法打开数据库 {url}：{exc}") from exc
 
@@ -177,6 +192,10 @@ class Store:
                          "cell": i.cell, "column_name": i.column, "value": i.value, "message": i.message,
                          "hint": i.hint} for i in found])
                 return sub_id
+        except IntegrityError as exc:
+            if sub["status"] == "accepted" and self.accepted_with_hash(sub["sha256"]) is not None:
+                raise AlreadyAccepted(sub["file_name"]) from exc
+            raise PipelineError(f"写入数据库失败：{exc}") from exc
         except SQLAlchemyError as exc:
             raise PipelineError(f"写入数据库失败：{exc}") from exc
 

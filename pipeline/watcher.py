@@ -11,14 +11,14 @@ the receipts) or not (process it again). Nothing is ever deleted.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import re
-import shutil
 import signal
 import threading
 import time
-import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -28,11 +28,13 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from .ingest import Result, finish, ingest, result_from_store
+from .claims import Claim, claim_moved, claim_root
+from .files import local_writers, sweep_temp_files
+from .ingest import Interrupted, Result, ingest_claim, recover
 from .issues import PipelineError
-from .workspace import Workspace, fsync_dir, move_atomic
+from .workspace import Workspace
 
-log = logging.getLogger("taizhang.watch")
+log = logging.getLogger(__name__)
 
 DEFAULT_DELAY = 2.0
 DEFAULT_RESCAN = 300.0
@@ -106,34 +108,50 @@ class LockHeld(PipelineError):
 
 
 class WorkspaceLock:
-    """An OS lock on <home>/taizhang.lock: released by the kernel even if the process is killed."""
+    """One watcher per workspace. The OS lock is held on the workspace folder itself (POSIX) —
+    nothing a tidy-minded colleague would delete; `taizhang.lock` only says who holds it. On
+    Windows the lock is on that file, which cannot be deleted while it is open. The kernel
+    releases either when the process dies, however it dies."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.fp = None
+        self.fd = -1
 
     def __enter__(self):
-        self.fp = self.path.open("a+")
+        if os.name == "nt":   # pragma: no cover - exercised on Windows servers
+            import msvcrt
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            locker = lambda fd: msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)   # noqa: E731
+        else:
+            import fcntl
+            self.fd = os.open(self.path.parent, os.O_RDONLY)
+            locker = lambda fd: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   # noqa: E731
         try:
-            if os.name == "nt":   # pragma: no cover
-                import msvcrt
-                msvcrt.locking(self.fp.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-                fcntl.flock(self.fp.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locker(self.fd)
         except OSError:
-            self.fp.seek(0)
-            holder = self.fp.read().strip()
-            self.fp.close()
-            raise LockHeld(f"另一个 taizhang watch 正在处理该工作区（{holder or '进程未知'}），本进程退出") from None
-        self.fp.seek(0)
-        self.fp.truncate()
-        self.fp.write(f"pid {os.getpid()} since {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n")
-        self.fp.flush()
+            os.close(self.fd)
+            self.fd = -1
+            raise LockHeld(f"另一个 taizhang watch 正在处理该工作区（{self.holder() or '进程信息未知'}），本进程退出") from None
+        text = f"pid {os.getpid()} since {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n"
+        text += "（仅供查看：锁由运行中的进程持有，删除本文件不会解除，也无需删除）\n"
+        if os.name == "nt":   # pragma: no cover
+            os.lseek(self.fd, 0, os.SEEK_SET)
+            os.write(self.fd, text.encode("utf-8"))
+        else:
+            from .files import write_atomic
+            write_atomic(self.path, text.encode("utf-8"))
         return self
 
+    def holder(self) -> str:
+        try:
+            return self.path.read_text("utf-8", errors="replace").splitlines()[0].strip()
+        except (OSError, IndexError):
+            return ""
+
     def __exit__(self, *exc):
-        self.fp.close()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 @dataclass
@@ -170,13 +188,13 @@ class Stability:
                 entry.retry_at = now + min(5 * 2 ** entry.failures, 600)
 
     def ready(self, now: float) -> list[Path]:
-        """Paths stable for `delay`; vanished paths are dropped. Oldest first."""
+        """Paths stable for `delay`; vanished paths are dropped. Oldest first. Links are not followed."""
         with self.lock:
             items = list(self.pending.items())
         ready = []
         for path, entry in items:
             try:
-                st = path.stat()
+                st = os.lstat(path)
             except OSError:
                 self.forget(path)
                 continue
@@ -215,24 +233,16 @@ class Watcher:
     polling: float | None = None        # seconds between polls; None → native events
     rescan: float = DEFAULT_RESCAN
     stop: threading.Event = field(default_factory=threading.Event)
-    results: list[Result] = field(default_factory=list)
     on_result: Callable[[Result], None] | None = None
 
     def __post_init__(self):
         self.inbox = self.ws.inbox
         self.stability = Stability(self.delay)
         self.next_rescan = 0.0
-        self.claim_root = self._claim_root()
+        self.claim_root = claim_root(self.ws)
+        self.counts: Counter = Counter()     # the only per-run state: no result is kept
 
     # --- finding files -------------------------------------------------------------
-
-    def _claim_root(self) -> Path:
-        """The work folder, on the inbox's file system so that claiming is one rename."""
-        self.inbox.mkdir(parents=True, exist_ok=True)
-        self.ws.work.mkdir(parents=True, exist_ok=True)
-        if os.stat(self.inbox).st_dev == os.stat(self.ws.work).st_dev:
-            return self.ws.work
-        return self.inbox / ".taizhang-work"
 
     def notice(self, path: Path) -> None:
         if not is_ignored(path, self.inbox):
@@ -242,111 +252,123 @@ class Watcher:
         self.next_rescan = 0.0
 
     def scan(self) -> None:
-        """The safety net: every file in the inbox, whatever events were missed."""
+        """The safety net: every entry in the inbox, whatever events were missed. A link to a
+        folder is an entry too (it is never followed)."""
         for root, dirs, files in os.walk(self.inbox):
             root_path = Path(root)
-            dirs[:] = [d for d in dirs if not (d.startswith((".", "~")) or d.lower() in IGNORED_DIRS)]
-            for name in files:
+            links = [d for d in dirs if os.path.islink(root_path / d)]
+            dirs[:] = [d for d in dirs if d not in links and not (d.startswith((".", "~")) or d.lower() in IGNORED_DIRS)]
+            for name in files + links:
                 path = root_path / name
                 if not is_ignored(path, self.inbox) and path not in self.stability.pending:
                     self.stability.touch(path, time.monotonic())
 
     # --- claiming and processing ----------------------------------------------------
 
-    def claim(self, path: Path) -> tuple[Path, Path] | None:
-        """Move `path` into work/<token>/<relative path>; None if it cannot be moved now."""
-        relative = path.relative_to(self.inbox)
-        token = f"{int(time.time())}-{uuid.uuid4().hex[:10]}"
-        target = self.claim_root / token / relative
-        try:
-            target.parent.mkdir(parents=True)
-            os.replace(path, target)       # atomic; fails while Windows still holds the file open
-            fsync_dir(target.parent)
-            fsync_dir(path.parent)
-        except OSError as exc:
-            log.warning("暂不能领取 %s（%s），稍后重试", relative, exc)
-            shutil.rmtree(self.claim_root / token, ignore_errors=True)
-            return None
-        return self.claim_root / token, target
+    def settle(self, path: Path, signature: tuple | None = None, since: float | None = None) -> None:
+        """After the claim, wait until the file is quiet: no writer on this machine holds it open
+        (a Samba server's counts), and size and mtime stay as they were for `delay` seconds since
+        `since` (the claim). A copy that stalled longer than the delay and then went on — into the
+        claimed file — is waited for, not judged half-written."""
+        said = False
+        since = time.monotonic() if since is None else since
+        while not self.stop.is_set():
+            now = time.monotonic()
+            current = _signature(path)
+            if current != signature or local_writers(path):
+                if signature is not None and not said:
+                    log.info("%s 领取后仍在写入，等待写完", path.name)
+                    said = True
+                signature, since = current, now
+            elif now - since >= self.delay:
+                return
+            time.sleep(min(0.2, self.delay / 4 or 0.05))
+        raise Interrupted(f"停止时 {path.name} 仍在等待写完，留待下次启动处理")
 
-    def process(self, token_dir: Path, claimed: Path) -> Result | None:
-        token = token_dir.name
-        relative = claimed.relative_to(token_dir)
-        branch = relative.parts[0] if len(relative.parts) > 1 else None
-        received = dt.datetime.fromtimestamp(int(token.split("-")[0]))
-        result = ingest(claimed, self.ws, name=relative.name, folder_branch=branch, received=received,
-                        claim=token, move=True)
-        self._done(token_dir)
+    def process(self, claim: Claim, signature: tuple | None = None, since: float | None = None) -> Result:
+        try:
+            result = ingest_claim(claim, self.ws, settle=lambda path: self.settle(path, signature, since))
+        finally:
+            claim.close()
         self._log(result)
         return result
 
     def recover(self) -> list[Result]:
-        """Finish what a killed process left in the work folder."""
-        done = []
-        if not self.claim_root.exists():
-            return done
-        for token_dir in sorted(p for p in self.claim_root.iterdir() if p.is_dir()):
-            files = [p for p in token_dir.rglob("*") if p.is_file()]
-            committed = self.ws.store.submission_by_claim(token_dir.name)
-            if committed is None:
-                if files:
-                    log.info("恢复：重新处理 %s", files[0].relative_to(token_dir))
-                    done.append(self.process(token_dir, files[0]))
-                else:
-                    self._done(token_dir)
-                continue
-            row, issues = committed
-            result = result_from_store(row, issues, files[0] if files else Path(row.stored_path))
-            log.info("恢复：完成 %s 的归档和回执", row.file_name)
-            finish(result, self.ws, row.id, move=True)
-            self._done(token_dir)
+        """Finish what a killed process left in the work folder (never a live process's claim)."""
+        done = recover(self.ws, settle=self.settle)
+        for result in done:
             self._log(result)
-            done.append(result)
         return done
-
-    def _done(self, token_dir: Path) -> None:
-        """Remove the emptied claim directory (only empty folders: nothing is deleted)."""
-        for folder in sorted((p for p in token_dir.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-            folder.rmdir()
-        token_dir.rmdir()
 
     def _log(self, result: Result) -> None:
         status = {"accepted": "通过", "rejected": "未通过", "duplicate": "重复"}[result.status]
         errors = len(result.errors)
         log.info("%s  支部=%s  台账=%s  %s  错误%d 提示%d", result.file, result.branch or "—",
                  ",".join(result.items) or "—", status, errors, len(result.issues) - errors)
-        self.results.append(result)
+        self.counts[result.status] += 1
         if self.on_result is not None:
             self.on_result(result)
 
-    def handle_ready(self) -> int:
-        handled = 0
-        for path in self.stability.ready(time.monotonic()):
+    def handle_ready(self, batch: int = 100) -> int:
+        """Claim what is ready (a batch at once, so that the quiet period after the claim is waited
+        for once, not once per file), then process each claim in turn."""
+        claimed = []
+        for path in self.stability.ready(time.monotonic())[:batch]:
             if self.stop.is_set():
                 break
-            claimed = self.claim(path)
-            if claimed is None:
-                self.stability.backoff(path, time.monotonic())
+            if local_writers(path):                  # still open for writing here: not yet
+                self.stability.touch(path, time.monotonic())
+                continue
+            claim, why = claim_moved(self.claim_root, path, self.inbox)
+            if claim is None:
+                if why == "gone":
+                    self.stability.forget(path)
+                else:
+                    log.warning("暂不能领取 %s（%s），稍后重试", path.relative_to(self.inbox), why)
+                    self.stability.backoff(path, time.monotonic())
                 continue
             self.stability.forget(path)
-            try:
-                self.process(*claimed)
-            except (PipelineError, OSError) as exc:
-                # disk full, read-only folder, database locked: the file stays in the work
-                # folder and recovery takes it up again on the next round
-                log.error("处理 %s 失败，文件保留在工作目录待重试：%s", path.name, exc)
-                self.next_rescan = min(self.next_rescan, time.monotonic() + 30)
-            except Exception:   # a bug must not stop the front door
-                log.exception("处理 %s 时发生意外错误，文件保留在工作目录待重试", path.name)
-                self.next_rescan = min(self.next_rescan, time.monotonic() + 30)
-            handled += 1
-        return handled
+            claimed.append((claim, _signature(claim.file), time.monotonic()))
+        for claim, signature, since in claimed:
+            if self.stop.is_set():
+                claim.close()                        # left in work/, locked no more: the next start takes it
+                continue
+            self._process_guarded(claim, signature, since)
+        return len(claimed)
+
+    def _process_guarded(self, claim: Claim, signature: tuple | None, since: float) -> None:
+        name = claim.relative.name
+        try:
+            self.process(claim, signature, since)
+        except Interrupted as exc:
+            log.info("%s", exc)
+        except (PipelineError, OSError) as exc:
+            # disk full, read-only folder, database locked: the file stays in the work
+            # folder and recovery takes it up again on the next round
+            log.error("处理 %s 失败，文件保留在工作目录待重试：%s", name, exc)
+            self.next_rescan = min(self.next_rescan, time.monotonic() + 30)
+        except Exception:   # a bug must not stop the front door
+            log.exception("处理 %s 时发生意外错误，文件保留在工作目录待重试", name)
+            self.next_rescan = min(self.next_rescan, time.monotonic() + 30)
+        finally:
+            claim.close()
+            _release_memory()
 
     # --- running ------------------------------------------------------------------
 
-    def once(self) -> list[Result]:
+    def tidy(self) -> None:
+        """At start: our temporary files left by a kill, and our orphaned LibreOffice instances."""
+        from .convert import sweep_orphans
+        ws = self.ws
+        for path in sweep_temp_files([ws.outbox, ws.archive, ws.rejected, ws.work, self.claim_root]):
+            log.info("清理残留的临时文件 %s", path)
+        for pid in sweep_orphans():
+            log.info("结束残留的 LibreOffice 进程 %d", pid)
+
+    def once(self) -> Counter:
         """Recover, then everything now in the inbox that is stable over one delay; then return."""
-        self.recover()
+        self._guarded(self.tidy)
+        self._guarded(self.recover)
         self.scan()
         deadline = time.monotonic() + self.delay
         while not self.stop.is_set():
@@ -354,11 +376,12 @@ class Watcher:
             if not self.stability.pending or time.monotonic() > deadline + self.delay:
                 break
             time.sleep(min(0.2, self.delay / 4 or 0.05))
-        return self.results
+        return self.counts
 
     def run(self) -> None:
         """Watch until SIGINT/SIGTERM; the file in hand is finished first."""
-        self.recover()
+        self._guarded(self.tidy)
+        self._guarded(self.recover)
         observer = PollingObserver(timeout=self.polling) if self.polling else Observer()
         observer.schedule(_Events(self), str(self.inbox), recursive=True)
         observer.start()
@@ -381,6 +404,8 @@ class Watcher:
     def _guarded(self, step) -> None:
         try:
             step()
+        except Interrupted as exc:
+            log.info("%s", exc)
         except Exception:   # disk, database: logged, tried again at the next rescan
             log.exception("%s 失败，稍后重试", step.__name__)
             self.next_rescan = min(self.next_rescan, time.monotonic() + 30)
@@ -391,6 +416,25 @@ class Watcher:
             self.stop.set()
         signal.signal(signal.SIGINT, handler)
         signal.signal(signal.SIGTERM, handler)
+
+
+def _signature(path: Path) -> tuple | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _release_memory() -> None:
+    """Give a big roster's memory back to the system: a service runs for months."""
+    gc.collect()
+    if os.name == "posix":
+        try:
+            import ctypes
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
 
 
 def _not_shutdown_noise(record: logging.LogRecord) -> bool:
@@ -404,7 +448,7 @@ def setup_logging(ws: Workspace, quiet: bool = False) -> None:
     folder = ws.home / "logs"
     folder.mkdir(parents=True, exist_ok=True)
     fmt = logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S")
-    logger = logging.getLogger("taizhang")
+    logger = logging.getLogger("pipeline")      # one root: every module's logger, and its tracebacks
     logger.setLevel(logging.INFO)
     logger.propagate = False
     logger.handlers.clear()

@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 
 from .formats import ITEMS, MEETING_CODE, MEETING_TYPES, header_key, recognise_title
 from .values import clean_text, fold
-from .workspace import write_atomic
+from .files import write_atomic
 
 BODY_FIELDS = {"会议内容", "正文"}
 TEXT_CONTINUES = {"会议内容", "决议事项", "缺席人员及原因", "列席人员", "正文"}

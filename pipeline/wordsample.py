@@ -159,7 +159,7 @@ def meeting_from_row(row: list) -> dict:
 def save_document(document, path) -> None:
     from pathlib import Path
 
-    from .workspace import write_atomic
+    from .files import write_atomic
     buffer = io.BytesIO()
     document.save(buffer)
     write_atomic(Path(path), buffer.getvalue())

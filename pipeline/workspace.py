@@ -6,11 +6,8 @@ server too.
 """
 from __future__ import annotations
 
-import errno
 import os
-import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +18,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .dues import DuesRules, load_bands
+from .files import write_atomic
 from .issues import PipelineError
 from .readers import Limits
 
@@ -56,18 +54,6 @@ secretary_monthly = 350
 award_branch = 2000
 award_general = 3000
 """
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
-
-
-def safe_name(text: str, fallback: str = "未命名", limit: int = 80) -> str:
-    """A file or folder name from data: no separators, no control characters, not reserved."""
-    name = _UNSAFE.sub("_", str(text or "")).strip().strip(".").strip()
-    if not name or name.upper().split(".")[0] in _RESERVED:
-        name = fallback if not name else f"_{name}"
-    return name[:limit]
-
-
 @dataclass
 class Workspace:
     home: Path
@@ -131,62 +117,3 @@ class Workspace:
     def limits(self) -> Limits:
         mb = int(self.section("limits").get("max_file_mb", 50))
         return Limits(file_bytes=mb * 2**20)
-
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside `target`, fsync, then os.replace into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~tz-", suffix=target.suffix, dir=target.parent)
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o666 & ~_UMASK)     # mkstemp makes 0600: staff on the share must read receipts
-        with os.fdopen(fd, "wb") as fp:
-            fp.write(data)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def unique_path(folder: Path, name: str) -> Path:
-    """folder/name, or folder/name(2).ext … when taken: never overwrite."""
-    target = folder / name
-    stem, suffix = Path(name).stem, Path(name).suffix
-    n = 2
-    while target.exists():
-        target = folder / f"{stem}({n}){suffix}"
-        n += 1
-    return target
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable (POSIX; Windows has no directory handles for this)."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def move_atomic(source: Path, target: Path) -> Path:
-    """Move `source` to exactly `target`: os.replace within a file system (durable), else
-    a complete copy first and only then the removal of the source."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.replace(source, target)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-        write_atomic(target, source.read_bytes())
-        source.unlink()
-    fsync_dir(target.parent)
-    fsync_dir(source.parent)
-    return target

@@ -71,8 +71,8 @@ def test_ingest_text_output_and_receipts(tmp_path, college):
     result = run("ingest", bad, home=home)
     assert result.exit_code == 1
     assert "未通过" in result.output and "党员花名册!C4" in result.output and "回执" in result.output
-    assert (home / "outbox" / "回执" / BRANCH / "花名册.回执.txt").exists()
-    assert (home / "outbox" / "回执" / BRANCH / "花名册.回执.xlsx").exists()
+    assert (home / "outbox" / "回执" / BRANCH / "花名册.xlsx.回执.txt").exists()
+    assert (home / "outbox" / "回执" / BRANCH / "花名册.xlsx.回执.xlsx").exists()
 
 
 def test_usage_errors_exit_2(tmp_path):

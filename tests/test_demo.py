@@ -64,7 +64,7 @@ def test_word_records_with_photos_win_over_the_register(demo_home):
 
 def test_rejected_demo_files_have_receipts_pointing_at_cells(demo_home):
     home, _ = demo_home
-    receipt = home / "outbox" / "回执" / "机电工程学院教工党支部" / "党员花名册（待修改）.回执.txt"
+    receipt = home / "outbox" / "回执" / "机电工程学院教工党支部" / "党员花名册（待修改）.xlsx.回执.txt"
     text = receipt.read_text("utf-8-sig")
     for expected in ("身份证号校验位不符", "未满18周岁", "不存在", "正式党员须填写转正时间", "不是有效的电话号码"):
         assert expected in text

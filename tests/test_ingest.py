@@ -3,12 +3,13 @@ import datetime as dt
 import json
 import sqlite3
 
+import pytest
 from openpyxl import load_workbook
 
 from pipeline.demo import roster_rows
 from pipeline.ingest import check_file, ingest
 
-from .conftest import BRANCH, RECEIVED, errors, write_book
+from .conftest import BRANCH, RECEIVED, codes, errors, write_book
 
 
 def db_rows(ws, sql):
@@ -79,7 +80,7 @@ def test_name_clashes_never_overwrite(registered, tmp_path):
         path = write_book(tmp_path / "表.xlsx", "A1", [[1, "张三", None]], filled=f"2026年3月{n + 1}日")
         ingest(path, ws, received=RECEIVED)
     assert {p.name for p in (ws.rejected / BRANCH).iterdir()} == {
-        "表(2).回执.txt", "表(2).xlsx", "表.回执.txt", "表.xlsx"}      # each with its receipt beside it
+        "表(2).xlsx.回执.txt", "表(2).xlsx", "表.xlsx.回执.txt", "表.xlsx"}      # each with its receipt beside it
 
 
 def test_text_receipt_lists_every_issue_with_cell_and_hint(registered, tmp_path):
@@ -88,7 +89,7 @@ def test_text_receipt_lists_every_issue_with_cell_and_hint(registered, tmp_path)
                         dt.date(2006, 6, 1), "在职", None, None, None, "12345"]])
     result = ingest(path, registered, received=RECEIVED)
     text = result.receipt.read_text("utf-8-sig")
-    assert result.receipt == registered.receipts / BRANCH / "花名册（待修改）.回执.txt"
+    assert result.receipt == registered.receipts / BRANCH / "花名册（待修改）.xlsx.回执.txt"
     assert "未通过" in text and "党员花名册!F4（身份证号）" in text and "党员花名册!O4（联系电话）" in text
     assert "第18位应为" in text and "共 2 处错误" in text
 
@@ -133,10 +134,18 @@ def test_no_registry_yet(ws, tmp_path):
 
 
 def test_branch_from_inbox_subfolder(registered, tmp_path):
-    path = write_book(tmp_path / "a.xlsx", "A1", [], branch="")
+    path = write_book(tmp_path / "a.xlsx", "D1", [], branch="")
     result = check_file(path, registered, folder_branch=BRANCH, received=RECEIVED)
     assert result.branch == BRANCH and not result.errors
+    assert codes(result) == [("no-data", None)]          # an event ledger may be empty: a warning
     assert errors(check_file(path, registered, received=RECEIVED)) == [("no-branch", None)]
+
+
+@pytest.mark.parametrize("code", ["Z1", "A1", "C1", "E1"])
+def test_a_state_ledger_with_a_header_and_no_rows_is_rejected(registered, tmp_path, code):
+    path = write_book(tmp_path / "a.xlsx", code, [])
+    result = check_file(path, registered, received=RECEIVED)
+    assert result.status == "rejected" and ("no-data-state", None) in errors(result)
 
 
 def test_roster_in_the_same_workbook_is_used_for_later_sheets(registered, college, tmp_path):

@@ -98,7 +98,7 @@ class TestChecking:
         bad_date = result.errors[0]
         assert bad_date.value == "2026年13月5日" and "第2段" in bad_date.text()
         annotated = docx.Document(str(result.annotated))
-        assert result.annotated.name == "大会.回执.docx"
+        assert result.annotated.name == "大会.docx.回执.docx"
         comments = [c.text for c in annotated.comments]
         assert any("13月" in c for c in comments) and any("主持人" in c for c in comments)
         from docx.enum.text import WD_COLOR_INDEX
