@@ -464,7 +464,7 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
     lines = [f"演示完成（{elapsed:.1f} 秒）：{college.name}，{len(college.branches)} 个党支部，{college.members} 名党员。",
              f"收件 {len(dropped)} 个文件：通过 {counts['accepted']}，未通过 {counts['rejected']}，重复 {counts['duplicate']}。",
              f"工作区：{ws.home}",
-             f"  回执：{ws.receipts}（每个文件一份 .回执.txt；未通过的另有标出问题并加批注的 .回执.xlsx / .回执.docx）",
+             f"  回执：{ws.receipts}（每个文件一份 <原文件名>.回执.txt；未通过的另有标出问题并加批注的 <原文件名>.回执.xlsx / .docx）",
              f"  已入库原件：{ws.archive}",
              f"  退回原件：{ws.rejected}",
              f"  空白模板：{len(templates)} 个，在 {templates[0].parent}",

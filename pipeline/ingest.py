@@ -352,6 +352,9 @@ def ingest(path: Path, ws: Workspace, *, folder_branch: str | None = None,
     path every file takes: `ingest_claim`. `folder_branch` (--branch) wins over the folder."""
     origin = Path(os.path.abspath(path))
     name = origin.name
+    writers = local_writers(origin)
+    if writers:
+        return _skipped(name, origin, f"文件正在被其他程序写入（进程 {', '.join(map(str, writers))}），请写完后再提交")
     if _inside(origin, ws.inbox):
         claim, why = claim_moved(claim_root(ws), origin, ws.inbox)
         if claim is None:
@@ -361,9 +364,6 @@ def ingest(path: Path, ws: Workspace, *, folder_branch: str | None = None,
     else:
         if entry_kind(origin.resolve()) != "file":
             return _skipped(name, origin, "不是普通文件，未处理")
-        writers = local_writers(origin)
-        if writers:
-            return _skipped(name, origin, f"文件正在被其他程序写入（进程 {', '.join(map(str, writers))}），请写完后再提交")
         claim = claim_copied(claim_root(ws), origin)
     try:
         return ingest_claim(claim, ws, branch=folder_branch, received=received)

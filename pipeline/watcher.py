@@ -370,10 +370,11 @@ class Watcher:
         self._guarded(self.tidy)
         self._guarded(self.recover)
         self.scan()
-        deadline = time.monotonic() + self.delay
+        deadline = time.monotonic() + 2 * self.delay      # a file still changing by then waits for the next run
         while not self.stop.is_set():
-            self.handle_ready()
-            if not self.stability.pending or time.monotonic() > deadline + self.delay:
+            if self.handle_ready():
+                deadline = max(deadline, time.monotonic() + self.delay)
+            if not self.stability.pending or time.monotonic() > deadline:
                 break
             time.sleep(min(0.2, self.delay / 4 or 0.05))
         return self.counts

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -503,7 +504,7 @@ def test_memory_stays_flat_over_many_files(home, tmp_path):
                 os.replace(tmp, inbox / f"{rnd}-{n}.xlsx")
                 if n % 50 == 49:
                     wait_for(lambda: not any(inbox.iterdir()), timeout=120)
-            wait_for(lambda: not any(inbox.iterdir()), timeout=120)
+            wait_for(lambda: len(rows(home)) == 200 * (rnd + 1), timeout=120)
             time.sleep(1.0)
             marks.append(_rss_kb(watcher.pid))
         print("watcher memory (kB):", marks)
@@ -511,3 +512,49 @@ def test_memory_stays_flat_over_many_files(home, tmp_path):
     finally:
         stop(watcher)
     assert len(rows(home)) == 400
+
+
+# --- no orphans: LibreOffice and pool workers die with their parent -------------------------
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_a_child_started_by_us_dies_when_its_parent_is_killed(tmp_path):
+    pidfile = tmp_path / "grandchild.pid"
+    parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import subprocess, sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from pipeline.convert import die_with_parent
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], preexec_fn=die_with_parent)
+        open({str(pidfile)!r}, "w").write(str(child.pid))
+        time.sleep(120)
+    """)])
+    wait_for(lambda: pidfile.exists() and pidfile.read_text(), timeout=30)
+    grandchild = int(pidfile.read_text())
+    parent.kill()
+    parent.wait()
+    wait_for(lambda: not Path(f"/proc/{grandchild}").exists() or
+             Path(f"/proc/{grandchild}/stat").read_text().split()[2] == "Z", timeout=10)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process groups as on a Linux server")
+def test_an_orphaned_office_of_ours_is_stopped_at_start(tmp_path):
+    import tempfile
+
+    from pipeline.convert import OWNER_FILE, sweep_orphans
+    profile = Path(tempfile.mkdtemp(prefix="tz-lo-warm-"))
+    stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)",
+                                 "-env:UserInstallation=" + (profile / "profile").resolve().as_uri()],
+                                start_new_session=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (profile / OWNER_FILE).write_text(f"{dead.pid} {stand_in.pid}", encoding="ascii")
+    other = Path(tempfile.mkdtemp(prefix="tz-lo-warm-"))          # a live owner's: left alone
+    (other / OWNER_FILE).write_text(f"{os.getpid()} {stand_in.pid}", encoding="ascii")
+    try:
+        assert sweep_orphans() == [stand_in.pid]
+        assert stand_in.wait(timeout=10) == -signal.SIGKILL
+        assert not profile.exists() and other.exists()
+    finally:
+        if stand_in.poll() is None:
+            stand_in.kill()
+        import shutil
+        shutil.rmtree(other, ignore_errors=True)
