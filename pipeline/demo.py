@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font
 from .blank import FIRST_DATA_ROW, add_ledger_sheet, save_workbook, write_templates
 from .formats import ITEMS, MEETING_TYPES
 from .issues import PipelineError
-from .sample import Branch, College, Person, make_college
+from .sample import Branch, College, make_college
 from .workspace import CONFIG_NAME, Workspace
 
 TOPICS = {

@@ -52,14 +52,14 @@ class Expected:
 
     def explain(self, base: Decimal | None) -> str:
         if self.rate is not None:
-            return (f"计算基数 {base} 元 × {_pct(self.rate)} = {self.low} 元"
+            return (f"计算基数 {base} 元 × {percent_text(self.rate)} = {self.low} 元"
                     f"（{self.band.basis}）")
         if self.exact:
             return f"每月 {self.low} 元（{self.band.basis}）"
         return f"每月 {self.low}～{self.high} 元（{self.band.basis}）"
 
 
-def _pct(rate: Decimal) -> str:
+def percent_text(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
 

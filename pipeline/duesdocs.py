@@ -220,8 +220,8 @@ def _rates(out: Book, ws, workspace: Workspace) -> None:
 
 
 def rate_text_band(rate) -> str:
-    from .dues import _pct
-    return "" if rate is None else _pct(rate)
+    from .dues import percent_text
+    return "" if rate is None else percent_text(rate)
 
 
 # --- 个人党费缴纳登记证 and the 公示 ------------------------------------------------------------

@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .formats import ITEMS, header_key
+from .formats import header_key
 from .issues import ERROR, Issue, PipelineError
 from .layout import Layout, layout_sheet
 from .readers import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_file, read_workbook
@@ -260,6 +260,8 @@ def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[s
     ctx = Context(result.file, received, branch, year, layout.month, dues=ws.dues)
     if branch is not None and item.code not in ("A1", "Z1"):
         ctx.roster = rosters[branch] if branch in rosters else ws.store.roster(branch, year)
+    if branch is not None and item.code == "C2":
+        ctx.dues_bases = ws.store.dues_bases(branch, year or received.year)[0]
     rows, issues = parse_rows(layout, ctx)
     sheet_issues += issues
     if item.code == "M1":

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from docx.shared import Mm
 from docxtpl import InlineImage
 
 from .formats import MEETING_TYPES
+from .reconcile import branch_dues
 from .render import output_path, render_docx, template_path
 from .values import as_date, mask_id_card, mask_phone
 from .workspace import Workspace
@@ -145,32 +145,17 @@ def gaps(chapters: list[dict], year: int, today: dt.date) -> list[dict]:
     return rows
 
 
-def _dues(ws: Workspace, branch: str, year: int) -> dict:
-    base = {r["姓名"]: r for r in ws.store.active_records("C1", branch, str(year))}
-    paid: dict = defaultdict(lambda: [Decimal(0), set()])
-    for r in ws.store.active_records("C2", branch):
-        month = r.get("月份")
-        if month and month[0] == year:
-            paid[r["姓名"]][0] += r.get("实缴金额") or Decimal(0)
-            paid[r["姓名"]][1].add(month[1])
-    names = list(dict.fromkeys([*base, *paid]))
+def _dues(ws: Workspace, branch: str, year: int, today: dt.date) -> dict:
+    """The record book's dues summary: the same engine and figures as the 收缴簿 and the 公示."""
+    book = branch_dues(ws, branch, year, today)
     members = []
-    due_total = Decimal(0)
-    for n, name in enumerate(names, 1):
-        monthly = base.get(name, {}).get("月应缴党费")
-        total, months = paid.get(name, (Decimal(0), set()))
-        if monthly is not None:
-            due_total += monthly * len(months or ())
-        note = "减免" if "减免" in str(base.get(name, {}).get("备注") or "") else ""
-        members.append({"n": n, "name": name, "monthly": f"{monthly:.2f}" if monthly is not None else "—",
-                        "months": len(months), "paid": f"{total:.2f}", "note": note})
-    remitted = sum((r.get("金额") or Decimal(0) for r in ws.store.active_records("C3", branch)
-                    if _in_year(r, "上缴日期", year)), Decimal(0))
-    spent = sum((r.get("金额") or Decimal(0) for r in ws.store.active_records("C4", branch)
-                 if _in_year(r, "日期", year)), Decimal(0))
-    paid_total = sum((p[0] for p in paid.values()), Decimal(0))
-    return {"members": members, "due": f"{due_total:.2f}", "paid": f"{paid_total:.2f}",
-            "remitted": f"{remitted:.2f}", "spent": f"{spent:.2f}"}
+    for n, m in enumerate(book.members, 1):
+        latest = m.due[max(m.due)] if m.due else None
+        members.append({"n": n, "name": m.name, "monthly": f"{latest.amount:.2f}" if latest else "—",
+                        "months": sum(1 for month in m.paid if m.paid[month] > 0), "paid": f"{m.paid_total:.2f}",
+                        "note": "减免" if any(d.exempt for d in m.due.values()) else ""})
+    return {"members": members, "due": f"{book.due:.2f}", "paid": f"{book.collected:.2f}",
+            "remitted": f"{book.remitted_total:.2f}", "spent": f"{book.spent_total:.2f}", "note": book.bases_note}
 
 
 def _rows(ws: Workspace, branch: str, year: int, item: str, date_field: str, make) -> list[dict]:
@@ -197,7 +182,7 @@ def book_context(ws: Workspace, branch: str, year: int, today: dt.date | None = 
         "basic": _basic_rows(info["basic"]), "members": members,
         "full_members": sum(1 for m in members if m["status"] == "正式党员"),
         "plan": _text_lines(ws, branch, year, "计划"), "summary": _text_lines(ws, branch, year, "总结"),
-        "meeting_chapters": chapters, "meeting_total": total, "dues": _dues(ws, branch, year), "service": service,
+        "meeting_chapters": chapters, "meeting_total": total, "dues": _dues(ws, branch, year, today), "service": service,
         "study": _rows(ws, branch, year, "E4", "日期", lambda r: {
             "date": _d(r["日期"]), "topic": r.get("学习主题", ""), "form": r.get("形式") or "",
             "leader": r.get("领学人或主讲人") or "", "count": r.get("参加人数", "")}),

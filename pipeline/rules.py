@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
-from decimal import Decimal
 
-from .dues import _pct
+from .dues import percent_text
+from .reconcile import Payment, dues_flags, members_dues, months_so_far
 from .issues import WARNING, Issue
 from .validation import Context, Row
 from .values import as_date, id_card_sex
@@ -232,7 +231,7 @@ def dues_amount(rows: list[Row], ctx: Context):
             continue
         if expected.rate is not None and row.ok("缴纳比例") and row.get("缴纳比例") != expected.rate:
             yield row.issue("缴纳比例", "dues-rate-mismatch",
-                            f"缴纳比例应为 {_pct(expected.rate)}，填写的是 {_pct(row.get('缴纳比例'))}",
+                            f"缴纳比例应为 {percent_text(expected.rate)}，填写的是 {percent_text(row.get('缴纳比例'))}",
                             expected.explain(base))
         if not row.ok("月应缴党费"):
             continue
@@ -251,57 +250,38 @@ def dues_amount(rows: list[Row], ctx: Context):
                             expected.explain(base) + "；自愿多交请在收缴登记的实缴金额中体现")
 
 
-_LUMP = re.compile(r"(?:补交|预交|补缴|预缴)\D{0,4}(\d+)\s*个?月")
+_FLAG_ISSUES = {      # engine flag → (issue code, the cell it points at, hint)
+    "连续未交": ("dues-unpaid-6-months", "姓名", "党章第九条：连续六个月不交纳党费，又无正当理由的，按自行脱党处理——请支部核实"),
+    "少缴": ("dues-underpaid", "实缴金额", "请核实是否少缴；经批准减免的，请在党费基数核定表备注中写明"),
+    "大额": ("dues-large-voluntary", "实缴金额", "单笔1000元以上自愿多交的党费须单独登记并全额上缴"),
+    "补交": ("dues-lump-sum", "缴纳日期", "补交、预交一般一次不超过6个月"),
+}
 
 
 def dues_payments(rows: list[Row], ctx: Context):
-    """少缴 (warning), large voluntary payments, lump sums over 6 months, 6 unpaid months."""
-    paid: dict[str, dict[int, Decimal]] = defaultdict(dict)
-    first_row: dict[str, Row] = {}
-    for row in rows:
-        paid_now, due = row.get("实缴金额"), row.get("应缴金额")
-        if due is not None and paid_now is not None and row.ok("实缴金额", "应缴金额"):
-            if paid_now < due:
-                yield row.issue("实缴金额", "dues-underpaid", f"实缴 {paid_now} 元少于应缴 {due} 元", "请核实是否少缴",
-                                WARNING)
-            elif paid_now - due >= 1000:
-                yield row.issue("实缴金额", "dues-large-voluntary", f"本笔含自愿多交 {paid_now - due} 元（1000元以上）",
-                                "单笔1000元以上自愿多交的党费须单独登记并全额上缴", WARNING)
-        note = row.get("备注")
-        lump = _LUMP.search(note) if note else None
-        if lump and int(lump[1]) > 6:
-            yield row.issue("备注", "dues-lump-sum", f"一次{lump[0][:2]}{lump[1]}个月党费",
-                            "补交、预交一般一次不超过6个月", WARNING)
-        if row.ok("姓名", "月份", "实缴金额"):
-            year, month = row.get("月份")
-            if year == (ctx.year or year):
-                months = paid[row.get("姓名")]
-                months[month] = months.get(month, Decimal(0)) + row.get("实缴金额")
-                first_row.setdefault(row.get("姓名"), row)
-    last = ctx.as_of.month if ctx.as_of and ctx.year == ctx.as_of.year else 12
-    starts = {}
-    for member in ctx.roster or ():
-        if member.joined and member.joined <= (ctx.as_of or ctx.received):
-            starts[member.name] = member.joined.month if member.joined.year == ctx.year else 1
-            if member.name not in paid and rows:
-                paid[member.name] = {}
-                first_row.setdefault(member.name, None)
-    for name, months in paid.items():
-        run: list[int] = []
-        for month in range(starts.get(name, 1), last + 1):
-            if months.get(month, Decimal(0)) > 0:
-                run = []
-                continue
-            run.append(month)
-        if len(run) >= 6:
-            message = f"{name} 已连续{len(run)}个月（{run[0]}月～{run[-1]}月）未交纳党费"
-            hint = "党章第九条：连续六个月不交纳党费，又无正当理由的，按自行脱党处理——请支部核实"
-            row = first_row.get(name)
-            if row is not None:
-                yield row.issue("姓名", "dues-unpaid-6-months", message, hint, WARNING)
-            else:
-                yield Issue("dues-unpaid-6-months", WARNING, message + "（收缴登记中没有其记录）",
-                            sheet=rows[0].sheet, value=name, hint=hint)
+    """The dues engine's flags for the payments in this sheet, each at its cell (warnings)."""
+    year = ctx.year or (ctx.as_of or ctx.received).year
+    payments = [Payment.from_record(row.values, row) for row in rows
+                if row.ok("姓名", "月份", "实缴金额") and row.get("月份")[0] == year]
+    if not payments:
+        return
+    last = min(months_so_far(year, ctx.as_of or ctx.received), 12)
+    members = members_dues(year, last, ctx.roster, ctx.dues_bases or [], payments, ctx.dues)
+    first_row = {}
+    for payment in payments:
+        first_row.setdefault(payment.name, payment.ref)
+    for flag in dues_flags(members, last, payments):
+        if flag.kind not in _FLAG_ISSUES:
+            continue                        # 不在花名册: the roster rule says it, at the name
+        code, column, hint = _FLAG_ISSUES[flag.kind]
+        row = flag.payment.ref if flag.payment is not None else first_row.get(flag.name)
+        if row is None:
+            yield Issue(code, WARNING, flag.text + "（收缴登记中没有其记录）", sheet=rows[0].sheet, value=flag.name,
+                        hint=hint)
+            continue
+        if column == "缴纳日期" and not row.ok("缴纳日期"):
+            column = "备注" if row.ok("备注") else "实缴金额"
+        yield row.issue(column, code, flag.text, hint, WARNING)
 
 
 # --- E 综合, F 述职 ------------------------------------------------------------------

@@ -302,6 +302,33 @@ class Store:
             members.append(Member.from_roster(decode_record(item, data)))
         return members
 
+    def dues_bases(self, branch: str, year: int) -> tuple[list[tuple[int, dict]], int | None]:
+        """The C1 bases in force in `year`: [(effective month, record)] and the year they were fixed
+        for — `year` itself (its yearly C1 and the later ones with a 生效月份), else the latest earlier
+        year with a C1 (every member's last base of that year, from January). ([], None) if none."""
+        query = (select(ledgers.c.id, ledgers.c.period).where(
+            ledgers.c.item == "C1", ledgers.c.branch == branch, ledgers.c.superseded_by.is_(None),
+            ledgers.c.period <= f"{year:04d}-99").order_by(ledgers.c.period, ledgers.c.id))
+        with self.engine.connect() as conn:
+            found = conn.execute(query).all()
+            if not found:
+                return [], None
+            used = max(int(r.period[:4]) for r in found)
+            chosen = [r for r in found if int(r.period[:4]) == used]
+            item = ITEMS["C1"]
+            bases = []
+            for ledger in chosen:
+                start = int(ledger.period[5:7]) if len(ledger.period) == 7 else 1
+                for (data,) in conn.execute(select(records.c.data).where(
+                        records.c.ledger_id == ledger.id, records.c.superseded_by.is_(None)).order_by(records.c.line)):
+                    bases.append((start, decode_record(item, data)))
+        if used < year:                     # carried over: what was in force at the end of that year
+            last = {}
+            for start, record in sorted(bases, key=lambda b: b[0]):
+                last[record["姓名"]] = record
+            bases = [(1, record) for record in last.values()]
+        return bases, used
+
     def submissions(self, limit: int = 100) -> list:
         with self.engine.connect() as conn:
             return conn.execute(select(submissions).order_by(submissions.c.id.desc()).limit(limit)).all()

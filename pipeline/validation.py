@@ -91,6 +91,7 @@ class Context:
     as_of: dt.date | None = None
     roster: list[Member] | None = None
     dues: DuesRules = field(default_factory=DuesRules)
+    dues_bases: list | None = None       # (effective month, C1 record) of the year, for C2
 
     def members_on(self, day: dt.date) -> list[Member]:
         return [m for m in self.roster or () if m.joined is None or m.joined <= day]

@@ -1,0 +1,155 @@
+"""The one dues engine: direct tests of its pure functions, and that validation, the register and the
+record book all read it (the three implementations of the first version disagreed)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from pipeline.dues import DuesRules
+from pipeline.ingest import ingest
+from pipeline.reconcile import (Payment, branch_dues, dues_flags, members_dues, months_so_far, unpaid_runs)
+from pipeline.validation import Member
+
+from .conftest import BRANCH, RECEIVED, codes, write_book
+
+RULES = DuesRules()
+JOINED = dt.date(2005, 6, 1)
+
+
+def member(name="张三", joined=JOINED):
+    return Member(name, "正式党员", "在职教职工", joined, joined and dt.date(joined.year + 1, joined.month, 1))
+
+
+def base(name="张三", amount="40.00", salary="4000", note=None):
+    return {"姓名": name, "党员身份": "在职教职工", "计算基数": Decimal(salary) if salary else None,
+            "月应缴党费": Decimal(amount), "备注": note}
+
+
+def paid(name, months, amount="40.00", day=None):
+    return [Payment(name, m, Decimal(amount), day) for m in months]
+
+
+def kinds(flags):
+    return [(f.kind, f.name, f.months) for f in flags]
+
+
+def test_months_so_far():
+    assert months_so_far(2025, dt.date(2026, 3, 1)) == 12
+    assert months_so_far(2026, dt.date(2026, 3, 1)) == 3
+    assert months_so_far(2027, dt.date(2026, 3, 1)) == 0
+
+
+def test_a_run_of_unpaid_months_before_payments_is_flagged_not_only_the_last_run():
+    members = members_dues(2026, 11, [member()], [(1, base())], paid("张三", range(8, 12)), RULES)
+    assert unpaid_runs(members[0], 11) == [[1, 2, 3, 4, 5, 6, 7]]
+    assert kinds(dues_flags(members, 11)) == [("连续未交", "张三", (1, 2, 3, 4, 5, 6, 7))]
+
+
+def test_five_unpaid_months_are_not_six():
+    members = members_dues(2026, 11, [member()], [(1, base())], paid("张三", [1, 2, 3, 4, 5, 6]), RULES)
+    assert unpaid_runs(members[0], 11) == [[7, 8, 9, 10, 11]] and dues_flags(members, 11) == []
+
+
+def test_dues_start_in_the_month_of_admission():
+    joined = dt.date(2026, 5, 20)
+    members = members_dues(2026, 11, [member(joined=joined)], [(1, base())], [], RULES)
+    assert sorted(members[0].owed) == list(range(5, 12)) and unpaid_runs(members[0], 11) == [list(range(5, 12))]
+    later = members_dues(2026, 11, [member(joined=dt.date(2027, 1, 5))], [(1, base())], [], RULES)
+    assert later[0].owed == set() and dues_flags(later, 11) == []
+
+
+def test_an_approved_zero_is_never_unpaid():
+    exempt = base(amount="0", note="减免，院党委〔2026〕5号")
+    members = members_dues(2026, 11, [member()], [(1, exempt)], [], RULES)
+    assert members[0].due[3].exempt and unpaid_runs(members[0], 11) == [] and dues_flags(members, 11) == []
+
+
+def test_an_approved_reduced_amount_is_owed_paying_less_is_shortfall():
+    reduced = base(amount="10.00", note="减免，院党委〔2026〕5号")
+    members = members_dues(2026, 11, [member()], [(1, reduced)], paid("张三", range(1, 12), "5.00"), RULES)
+    assert [f.kind for f in dues_flags(members, 11)] == ["少缴"] * 11
+    nothing = members_dues(2026, 11, [member()], [(1, reduced)], [], RULES)
+    assert kinds(dues_flags(nothing, 11)) == [("连续未交", "张三", tuple(range(1, 12)))]
+
+
+def test_a_mid_year_base_takes_over_from_its_month():
+    members = members_dues(2026, 12, [member()], [(1, base()), (7, base(amount="75.00", salary="6000"))], [], RULES)
+    assert members[0].due[6].amount == Decimal("40.00") and members[0].due[7].amount == Decimal("90.00")
+    assert "1.5%" in members[0].due[7].why          # 6000 × 1.5%: the rules, not the stated figure, decide
+
+
+def test_large_voluntary_and_lump_sums():
+    day = dt.date(2026, 9, 1)
+    payments = paid("张三", range(1, 8), day=day) + [Payment("张三", 8, Decimal("1040.00"))]
+    flags = dues_flags(members_dues(2026, 8, [member()], [(1, base())], payments, RULES), 8, payments)
+    assert kinds(flags) == [("大额", "张三", (8,)), ("补交", "张三", tuple(range(1, 8)))]
+    noted = [Payment("张三", 1, Decimal("240.00"), note="补交8个月")]
+    assert [f.kind for f in dues_flags(members_dues(2026, 1, [member()], [], noted, RULES), 1, noted)] == ["补交"]
+
+
+def test_without_a_base_the_amount_written_in_c2_is_owed():
+    payments = [Payment("李四", 3, Decimal("10.00"), stated_due=Decimal("15.00"))]
+    members = members_dues(2026, 3, None, [], payments, RULES)
+    assert kinds(dues_flags(members, 3, payments)) == [("少缴", "李四", (3,))]
+
+
+# --- validation reads the engine --------------------------------------------------------
+
+def c2_rows(name: str, months, amount="30.00"):
+    return [[name, f"2026-{m:02d}", None, amount, f"2026-{m:02d}-10", "王收缴"] for m in months]
+
+
+def test_c2_validation_warns_the_early_unpaid_run_at_the_members_name(with_roster, tmp_path):
+    roster = with_roster.store.roster(BRANCH, 2026)
+    name = next(m.name for m in roster if m.joined and m.joined.year < 2025)
+    path = write_book(tmp_path / "党费.xlsx", "C2", c2_rows(name, range(8, 12)))
+    result = ingest(path, with_roster, received=RECEIVED)
+    assert result.status == "accepted", [i.text() for i in result.errors]
+    unpaid = [i for i in result.issues if i.code == "dues-unpaid-6-months" and name in i.message]
+    assert [(i.cell, i.severity) for i in unpaid] == [("A4", "warning")]
+    assert "1月～7月" in unpaid[0].message
+
+
+def test_c2_validation_and_the_register_give_the_same_flags(with_roster, tmp_path):
+    roster = with_roster.store.roster(BRANCH, 2026)
+    names = [m.name for m in roster if m.joined and m.joined.year < 2025][:2]
+    rows = c2_rows(names[0], range(8, 12)) + c2_rows(names[1], range(1, 12), "2.00")
+    ingest(write_book(tmp_path / "党费.xlsx", "C2", rows), with_roster, received=RECEIVED)
+    book = branch_dues(with_roster, BRANCH, 2026, RECEIVED.date())
+    register = sorted(f.text for f in book.flags if f.name in names and f.kind != "少缴")
+    result = ingest(write_book(tmp_path / "党费2.xlsx", "C2", rows, filled="2026年11月21日"), with_roster,
+                    received=RECEIVED)
+    warned = sorted(i.message for i in result.issues if i.code == "dues-unpaid-6-months" and
+                    any(n in i.message for n in names))
+    assert warned == register and warned
+
+
+@pytest.mark.parametrize("code", ["dues-unpaid-6-months", "dues-underpaid", "dues-large-voluntary", "dues-lump-sum"])
+def test_every_dues_warning_code_is_emitted_from_the_engine(code, with_roster, tmp_path):
+    roster = with_roster.store.roster(BRANCH, 2026)
+    name = next(m.name for m in roster if m.joined and m.joined.year < 2025)
+    rows = {"dues-unpaid-6-months": c2_rows(name, [11]),
+            "dues-underpaid": [[name, "2026-03", "30.00", "10.00", "2026-03-10", "王收缴"]],
+            "dues-large-voluntary": [[name, "2026-03", "30.00", "1100.00", "2026-03-10", "王收缴"]],
+            "dues-lump-sum": [[name, f"2026-{m:02d}", None, "30.00", "2026-09-01", "王收缴"] for m in range(1, 9)]}[code]
+    result = ingest(write_book(tmp_path / "党费.xlsx", "C2", rows), with_roster, received=RECEIVED)
+    assert code in [c for c, _ in codes(result, "warning")]
+
+
+# --- documents read the engine ------------------------------------------------------------
+
+def test_the_record_book_and_the_register_show_the_same_dues(with_roster, tmp_path):
+    from pipeline.recordbook import book_context
+    roster = with_roster.store.roster(BRANCH, 2026)
+    names = [m.name for m in roster if m.joined and m.joined.year < 2025][:3]
+    rows = c2_rows(names[0], [1, 2, 3]) + c2_rows(names[1], range(1, 12), "50.00") + c2_rows(names[2], [5])
+    ingest(write_book(tmp_path / "党费.xlsx", "C2", rows), with_roster, received=RECEIVED)
+    book = branch_dues(with_roster, BRANCH, 2026, RECEIVED.date())
+    dues = book_context(with_roster, BRANCH, 2026, RECEIVED.date())["dues"]
+    assert dues["due"] == f"{book.due:.2f}" and dues["paid"] == f"{book.collected:.2f}"
+    assert dues["paid"] == "670.00"                   # 3 × 30 + 11 × 50 + 30
+    shown = {m["name"]: m for m in dues["members"]}
+    for m in book.members:
+        assert shown[m.name]["paid"] == f"{m.paid_total:.2f}"
