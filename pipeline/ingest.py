@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .formats import header_key
-from .issues import ERROR, Issue, PipelineError
+from .issues import ERROR, WARNING, Issue, PipelineError
 from .layout import Layout, layout_sheet
 from .readers import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_file, read_workbook
 from .store import LedgerRows
@@ -289,7 +289,7 @@ def _empty_sheet(layout: Layout) -> Issue:
     if layout.item.state:
         return Issue("no-data-state", ERROR, f"《{layout.item.name}》中没有数据行",
                      sheet=layout.sheet, hint="这张表登记的是现状，不能为空：请在表头下逐行填写后重新提交")
-    return Issue("no-data", "warning", "表中没有数据行（本期确无记录的可忽略此提示）", sheet=layout.sheet)
+    return Issue("no-data", WARNING, "表中没有数据行（本期确无记录的可忽略此提示）", sheet=layout.sheet)
 
 
 def evaluate(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,
@@ -305,7 +305,7 @@ def evaluate(path: Path, ws: Workspace, *, name: str | None = None, folder_branc
         return result
     result = Result(display, path, received, sha, "duplicate", earlier.branch,
                     duplicate_of=f"{earlier.received_at:%Y-%m-%d %H:%M}（{earlier.file_name}）")
-    result.issues.append(Issue("duplicate-file", "warning", "该文件此前已提交并入库，本次不再重复入库"))
+    result.issues.append(Issue("duplicate-file", WARNING, "该文件此前已提交并入库，本次不再重复入库"))
     return result
 
 

@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 
 ERROR = "error"
 WARNING = "warning"
+SEVERITIES = (ERROR, WARNING)
 
 
 class PipelineError(Exception):
@@ -29,6 +30,10 @@ class Issue:
     value: str | None = None
     hint: str | None = None
     row: int | None = None
+
+    def __post_init__(self):
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be ERROR or WARNING, not {self.severity!r}")
 
     @property
     def is_error(self) -> bool:
@@ -88,11 +93,11 @@ CODES = {
     "file-empty": "空文件",
     "file-corrupt": "文件已损坏或无法读取",
     "file-not-excel": "文件内容不是 Excel 工作簿",
-    "file-misnamed": "扩展名与文件内容不符",
     "file-encrypted": "文件设有密码",
     "file-too-large": "文件过大",
     "file-legacy-format": "旧版格式需转换",
     "file-unsupported": "不支持的文件类型",
+    "file-not-regular": "不是普通文件",
     "duplicate-file": "重复提交",
     "no-ledger": "未识别出任何台账",
     "internal-error": "系统处理出错",
@@ -100,18 +105,18 @@ CODES = {
     "sheet-skipped": "工作表已跳过",
     "no-header": "找不到表头",
     "missing-column": "缺少必填列",
-    "unknown-column": "无法识别的列",
-    "duplicate-column": "列名重复",
     "no-branch": "无法确定党支部",
     "unknown-branch": "党支部未登记",
     "no-registry": "尚未登记党组织设置",
     "no-period": "无法确定年度/月份",
     "no-data": "没有数据行",
     "no-data-state": "现状类台账没有数据行",
+    "no-body": "会议记录没有正文",
+    "no-photo": "会议记录没有照片",
+    "picture-format": "照片格式无法转换",
     "too-many-rows": "行数过多",
     # cell level
     "required": "必填项为空",
-    "bad-text": "文本无效",
     "bad-name": "姓名无效",
     "bad-date": "日期无效",
     "bad-month": "月份无效",

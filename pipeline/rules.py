@@ -11,7 +11,7 @@ import re
 
 from .dues import percent_text
 from .reconcile import Payment, dues_flags, members_dues, months_so_far
-from .issues import WARNING, Issue
+from .issues import ERROR, WARNING, Issue
 from .validation import Context, Row
 from .values import as_date, id_card_sex
 
@@ -33,7 +33,7 @@ def _d(row: Row, name: str) -> dt.date | None:
 
 # --- shared rules -----------------------------------------------------------------
 
-def dates_in_order(*names: str, severity: str = "error"):
+def dates_in_order(*names: str, severity: str = ERROR):
     """Each date of `names` is on or after the one before; the later one is blamed."""
     def rule(rows: list[Row], ctx: Context):
         for row in rows:
