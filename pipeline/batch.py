@@ -23,6 +23,7 @@ from pypdf import PdfReader, PdfWriter
 
 from . import __version__
 from .ingest import file_sha256
+from .reconcile import months_so_far
 from .render import SHIPPED
 from .files import safe_name, write_atomic
 from .workspace import Workspace
@@ -128,7 +129,7 @@ def _checks(ws, branch, year, today, pdf):
     from .assess import check_branch, load_standard
     from .checkdocs import inspection_sheet
     standard = load_standard(ws)
-    last = 12 if year < today.year else today.month
+    last = months_so_far(year, today)
     out = []
     for month in range(1, last + 1):
         path = inspection_sheet(ws, check_branch(ws, branch, year, month, standard, today), today)
@@ -248,7 +249,7 @@ def _college_outputs(ws: Workspace, year: int, today: dt.date, runs: list[Branch
     made = [funds(ws, year)]
     if not everyone:
         return made
-    last = 12 if year < today.year else today.month
+    last = months_so_far(year, today)
     for month in range(1, last + 1):
         made.append(college_workbook(ws, check_all(ws, year, month, today=today), year, month))
     general_of = {r["党支部"]: r.get("党总支") or "（党委直属）" for r in registry}

@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter
 from .assess import check_branch, load_standard
 from .formats import MEETING_TYPES
 from .issues import PipelineError
-from .reconcile import branch_dues
+from .reconcile import branch_dues, months_so_far
 from .recordbook import REQUIREMENTS, branch_info
 from .render import output_path, render_docx, template_path
 from .sheets import HEAD_FILL, Book, print_setup
@@ -49,7 +49,7 @@ def vote_result(record: dict, weights: dict, grades: tuple) -> dict:
 
 
 def year_checks(ws: Workspace, branch: str, year: int, today: dt.date) -> list:
-    last = 12 if year < today.year else today.month
+    last = months_so_far(year, today)
     standard = load_standard(ws)
     return [check_branch(ws, branch, year, month, standard, today) for month in range(1, last + 1)]
 

@@ -6,7 +6,6 @@ whole or rejected whole; every issue is reported at once.
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import errno
 import hashlib
@@ -15,17 +14,16 @@ import logging
 import os
 import shutil
 import tempfile
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .formats import header_key
 from .issues import ERROR, WARNING, Issue, PipelineError
 from .layout import Layout, layout_sheet
 from .readers import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_file, read_workbook
 from .store import LedgerRows
-from .validation import Context, Member, parse_rows, validate
-from .values import as_date, closest
+from .records import Context, Member
+from .validation import parse_rows, validate
+from .branch import BranchClaim, branch_from_folder, resolve_branch, resolve_period
 from .claims import Claim, claim_copied, claim_moved, claim_root, open_claims
 from .files import entry_kind, fill_bytes, fill_from, local_writers, safe_name
 from .store import AlreadyAccepted
@@ -80,65 +78,6 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: fp.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-# --- branch and period --------------------------------------------------------------
-
-def _branch_key(name: str) -> str:
-    return header_key(name).replace("党支部", "支部")
-
-
-@dataclass(frozen=True)
-class BranchClaim:
-    """A branch name as found in a file, and where."""
-    name: str | None
-    found_in: str | None          # 'info' | 'title' | 'folder' | 'field'
-    sheet: str | None = None
-    cell: str | None = None
-
-
-def resolve_branch(claim: BranchClaim, registered: list[str]) -> tuple[str | None, list[Issue]]:
-    where = {"sheet": claim.sheet, "cell": claim.cell, "value": claim.name}
-    if not registered:
-        return None, [Issue("no-registry", ERROR, "系统中还没有登记党组织设置，无法确认党支部", **where,
-                            hint="请组织部先提交《党组织设置表》（Z1）")]
-    if not claim.name:
-        return None, [Issue("no-branch", ERROR, "无法确定这份台账属于哪个党支部", sheet=claim.sheet,
-                            hint="请在表头上方（或会议记录中）写明“党支部：XXX党支部”，或把文件放到收件箱中以支部命名的子文件夹")]
-    wanted = _branch_key(claim.name)
-    exact = [name for name in registered if _branch_key(name) == wanted]
-    if len(exact) == 1:
-        return exact[0], []
-    near = closest(claim.name, registered, n=3, cutoff=0.5)
-    source = {"info": "表头信息行", "title": "标题", "folder": "子文件夹名", "field": "文中"}.get(claim.found_in, "")
-    hint = f"是否为：{'、'.join(near)}？" if near else "请使用《党组织设置表》中登记的支部全称"
-    return None, [Issue("unknown-branch", ERROR, f"{source}的党支部“{claim.name}”未在党组织设置中登记",
-                        **where, hint=hint)]
-
-
-def _period(layout: Layout, rows, received: dt.date) -> tuple[str | None, int | None, dt.date]:
-    """(period key, year, as-of date). Dates are judged as of 填报日期 or the period's end."""
-    item = layout.item
-    if item.period == "snapshot":
-        return "snapshot", None, layout.filled_on or received
-    year, month = layout.year, layout.month
-    effective = {r.get("生效月份") for r in rows if r.get("生效月份")}
-    if len(effective) == 1:
-        # a mid-year C1 (new pay from a month) stands beside the yearly one instead of replacing it
-        year, month = next(iter(effective))
-    if year is None and layout.filled_on:
-        year = layout.filled_on.year
-    if year is None:
-        years = Counter(as_date(r.get(d)).year for r in rows for d in item.dates if as_date(r.get(d)))
-        year = years.most_common(1)[0][0] if years else received.year
-    if month:
-        end = dt.date(year, month, calendar.monthrange(year, month)[1])
-    else:
-        end = dt.date(year, 12, 31)
-    as_of = min(layout.filled_on or end, received)
-    if item.period == "none":
-        return None, year, as_of
-    return (f"{year:04d}-{month:02d}" if month else f"{year:04d}"), year, as_of
 
 
 # --- one file -----------------------------------------------------------------------
@@ -266,7 +205,7 @@ def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[s
     sheet_issues += issues
     if item.code == "M1":
         sheet_issues += _college_rows(rows, registry, layout)
-    period, ctx.year, ctx.as_of = _period(layout, rows, received)
+    period, ctx.year, ctx.as_of = resolve_period(layout, rows, received)
     if not rows and not any(i.is_error for i in sheet_issues):
         sheet_issues.append(_empty_sheet(layout))
     sheet_issues += validate(rows, item, ctx)
@@ -318,23 +257,6 @@ class Interrupted(PipelineError):
 
 ENTRY_KINDS = {"symlink": "符号链接（快捷方式）", "fifo": "命名管道", "socket": "套接字", "device": "设备文件",
                "folder": "文件夹"}
-
-
-def branch_from_folder(origin: Path, inbox: Path, registered: list[str]) -> str | None:
-    """The branch named by the folder a file lies in (§2), for the watcher and the CLI alike:
-    the nearest folder named after a registered branch; else, inside the inbox, its first
-    sub-folder (an unregistered name there is reported with the closest registered ones)."""
-    keys = {_branch_key(name) for name in registered}
-    origin = Path(os.path.abspath(origin))
-    try:
-        relative = origin.relative_to(inbox)
-        folders = relative.parts[:-1]
-    except ValueError:
-        relative, folders = None, origin.parent.parts
-    for name in reversed(folders):
-        if _branch_key(name) in keys:
-            return name
-    return folders[0] if relative is not None and folders else None
 
 
 def validate_path(path: Path, ws: Workspace, *, folder_branch: str | None = None) -> Result:

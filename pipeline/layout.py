@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .formats import (EXCEL_ITEMS, FOOTER_WORDS, ITEMS, LABEL_INDEX, SKIP_SHEETS, Item,
                       field_for, header_key, month_header, recognise_title)
+from .branch import TITLE_BRANCH_RE
 from .issues import ERROR, WARNING, Issue, cell_ref
 from .readers import RawSheet, fill_merged
 from .values import Bad, as_date, clean_text, fold, parse_date
@@ -134,7 +135,6 @@ _FILLED_RE = re.compile(r"(?:填报日期|填表日期|填报时间|填表时间
 _YEAR_RE = re.compile(r"(?:年度\s*[:：]\s*(\d{4}))|(?:(\d{4})\s*年度)|(?:(\d{4})\s*年(?!\s*\d{1,2}\s*月\s*\d{1,2}\s*日))")
 _MONTH_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)|月份\s*[:：]\s*(\d{4})\s*[-年.]\s*(\d{1,2})")
 _LABEL_RE = re.compile(r"(?:党支部名称|支部名称|所属党支部|所在党支部|党支部|支部|填报单位|年度|填报日期)\s*[:：]")
-_TITLE_BRANCH_RE = re.compile(r"([\u4e00-\u9fff（）()A-Za-z0-9]{2,40}?党支部)")
 
 
 def read_info(text: str, registered: tuple[str, ...]) -> dict:
@@ -157,7 +157,7 @@ def read_info(text: str, registered: tuple[str, ...]) -> dict:
             info["branch"], info["branch_from"] = names[0], "title"
         else:
             for token in _LABEL_RE.sub(" ", text).split():
-                m = _TITLE_BRANCH_RE.search(token)
+                m = TITLE_BRANCH_RE.search(token)
                 if m:
                     info["branch"], info["branch_from"] = m[1], "title"
                     break

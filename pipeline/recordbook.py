@@ -9,7 +9,7 @@ from docx.shared import Mm
 from docxtpl import InlineImage
 
 from .formats import MEETING_TYPES
-from .reconcile import branch_dues
+from .reconcile import branch_dues, months_so_far
 from .render import output_path, render_docx, template_path
 from .values import as_date, mask_id_card, mask_phone
 from .workspace import Workspace
@@ -123,7 +123,7 @@ def _meetings(ws: Workspace, branch: str, year: int) -> tuple[list[dict], list, 
 
 def gaps(chapters: list[dict], year: int, today: dt.date) -> list[dict]:
     """Meetings missing against §7, counted up to the end of the year or up to today."""
-    last_month = 12 if year < today.year else today.month
+    last_month = months_so_far(year, today)
     rows = []
     for chapter in chapters:
         rule, text = REQUIREMENTS[chapter["code"]]

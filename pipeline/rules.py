@@ -12,7 +12,7 @@ import re
 from .dues import percent_text
 from .reconcile import Payment, dues_flags, members_dues, months_so_far
 from .issues import ERROR, WARNING, Issue
-from .validation import Context, Row
+from .records import Context, Row
 from .values import as_date, id_card_sex
 
 

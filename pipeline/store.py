@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .formats import ITEMS, Item
 from .issues import Issue, PipelineError
-from .validation import Member
+from .records import Member
 from .values import as_date, match_key
 
 metadata = MetaData()

@@ -6,14 +6,12 @@ wrong cell gives one error). `rules.py` holds the per-item rules.
 """
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .dues import DuesRules
 from .formats import ITEMS, MEETING_CODE, Field, Item
 from .issues import ERROR, WARNING, Issue, show_value
 from .layout import GRID_TOTAL, MEETING_ITEMS, Column, Layout
+from .records import Context, Row
 from .values import UNCALCULATED, Bad, CellError, TYPE_FORMS, as_date, is_blank
 
 _UNCACHED_TYPES = {"id_card"}
@@ -37,73 +35,13 @@ def parse_value(fld: Field, raw):
     return value
 
 
-@dataclass(frozen=True)
-class Row:
-    """One record as read: parsed values, raw values and where each came from."""
-    sheet: str
-    line: int
-    item: str
-    values: dict
-    raw: dict
-    columns: dict            # field name → Column
-    bad: frozenset = frozenset()
-
-    def get(self, name: str):
-        return self.values.get(name)
-
-    def ok(self, *names: str) -> bool:
-        """All these fields have a good, non-empty value."""
-        return all(self.values.get(n) is not None and n not in self.bad for n in names)
-
-    def issue(self, name: str, code: str, message: str, hint: str | None = None,
-              severity: str = ERROR) -> Issue:
-        col = self.columns.get(name)
-        return Issue(code, severity, message, sheet=self.sheet,
-                     cell=col.cell(self.line) if col else None,
-                     column=col.header if col else name,
-                     value=show_value(self.raw.get(name)), hint=hint, row=self.line)
-
-
-@dataclass(frozen=True)
-class Member:
-    name: str
-    status: str | None
-    identity: str | None
-    joined: dt.date | None
-    full: dt.date | None
-    id_card: str | None = None
-
-    @classmethod
-    def from_roster(cls, values: dict) -> "Member":
-        """A member from an A1 record (parsed or decoded from the store)."""
-        return cls(values.get("姓名"), values.get("人员类别"), values.get("党员身份"), as_date(values.get("入党时间")),
-                   as_date(values.get("转正时间")), values.get("身份证号"))
-
-
-@dataclass
-class Context:
-    """What rules need to know beyond the rows."""
-    file: str
-    received: dt.date
-    branch: str | None = None
-    year: int | None = None
-    month: int | None = None
-    as_of: dt.date | None = None
-    roster: list[Member] | None = None
-    dues: DuesRules = field(default_factory=DuesRules)
-    dues_bases: list | None = None       # (effective month, C1 record) of the year, for C2
-
-    def members_on(self, day: dt.date) -> list[Member]:
-        return [m for m in self.roster or () if m.joined is None or m.joined <= day]
-
-
 def _cell_issue(col: Column, line: int, sheet: str, raw, code: str, message: str,
                 hint: str | None = None, severity: str = ERROR) -> Issue:
     return Issue(code, severity, message, sheet=sheet, cell=col.cell(line),
                  column=col.header, value=show_value(raw), hint=hint, row=line)
 
 
-def _cast(fld: Field, col: Column, line: int, sheet: str, raw, item_code: str, ctx: Context):
+def cast_cell(fld: Field, col: Column, line: int, sheet: str, raw, item_code: str, ctx: Context):
     """(value, issue) for one cell."""
     if isinstance(raw, CellError):
         return None, _cell_issue(col, line, sheet, raw, "cell-error", f"单元格是错误值 {raw}",
@@ -163,12 +101,12 @@ def parse_rows(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
         if type_col:
             c, f = type_col
             value = values[c.index - 1] if c.index <= len(values) else None
-            kind, _ = _cast(f, c, line, layout.sheet, value, "B", ctx)
+            kind, _ = cast_cell(f, c, line, layout.sheet, value, "B", ctx)
             code = MEETING_CODE.get(kind, code) if kind else code
         for col, fld in cols:
             value = values[col.index - 1] if col.index <= len(values) else None
             raw[fld.name] = value
-            result, issue = _cast(fld, col, line, layout.sheet, value, code, ctx)
+            result, issue = cast_cell(fld, col, line, layout.sheet, value, code, ctx)
             if issue:
                 issues.append(issue)
                 bad.add(fld.name)
@@ -195,7 +133,7 @@ def _parse_grid(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
     paid_field = item.by_name["实缴金额"]
     for line, values in layout.data:
         get = lambda c: values[c.index - 1] if c and c.index <= len(values) else None  # noqa: E731
-        name, issue = _cast(item.by_name["姓名"], name_col, line, layout.sheet, get(name_col), "C2", ctx)
+        name, issue = cast_cell(item.by_name["姓名"], name_col, line, layout.sheet, get(name_col), "C2", ctx)
         if issue:
             issues.append(issue)
             continue
@@ -204,7 +142,7 @@ def _parse_grid(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
         for col in months:
             if is_blank(get(col)):
                 continue   # no payment that month
-            amount, issue = _cast(paid_field, col, line, layout.sheet, get(col), "C2", ctx)
+            amount, issue = cast_cell(paid_field, col, line, layout.sheet, get(col), "C2", ctx)
             if issue:
                 issues.append(issue)
                 any_bad = True
@@ -216,7 +154,7 @@ def _parse_grid(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
                             {"姓名": get(name_col), "实缴金额": get(col)},
                             {"姓名": name_col, "实缴金额": col}))
         if total_col and not any_bad:
-            stated, issue = (None, None) if is_blank(get(total_col)) else _cast(
+            stated, issue = (None, None) if is_blank(get(total_col)) else cast_cell(
                 paid_field, total_col, line, layout.sheet, get(total_col), "C2", ctx)
             if issue:
                 issues.append(issue)

@@ -9,16 +9,17 @@ import datetime as dt
 
 from .formats import ITEMS, MEETING_TYPES, header_key
 from .issues import ERROR, WARNING, Issue
-from .layout import _TITLE_BRANCH_RE, Column
+from .branch import TITLE_BRANCH_RE, BranchClaim, resolve_branch
+from .layout import Column
 from .store import LedgerRows
-from .validation import Context, Row, _cast, validate
+from .records import Context, Row
+from .validation import cast_cell, validate
 from .word import WordDoc, meeting_code, plan_kind, prepare_pictures, read_docx
 
 DOC_SHEET = None     # Word issues have no sheet: the place is the paragraph or table cell
 
 
 def _branch_claim(doc: WordDoc, registry: list[str], folder_branch: str | None):
-    from .ingest import BranchClaim
     if doc.fields.get("党支部", [""])[0]:
         text, place, _ = doc.fields["党支部"]
         return BranchClaim(text.split()[0], "field", DOC_SHEET, place.where)
@@ -27,14 +28,13 @@ def _branch_claim(doc: WordDoc, registry: list[str], folder_branch: str | None):
     where = doc.title_place.where if doc.title_place else None
     if named:
         return BranchClaim(named[0], "title", DOC_SHEET, where)
-    m = _TITLE_BRANCH_RE.search(doc.title.replace(" ", "")) if doc.title else None
+    m = TITLE_BRANCH_RE.search(doc.title.replace(" ", "")) if doc.title else None
     if m:
         return BranchClaim(m[1], "title", DOC_SHEET, where)
     return BranchClaim(folder_branch, "folder" if folder_branch else None)
 
 
 def check_word(path, ws, result, registry: list[str], folder_branch: str | None) -> None:
-    from .ingest import resolve_branch
     try:
         doc = read_docx(path)
     except Exception:   # python-docx raises many types on damaged documents
@@ -71,7 +71,7 @@ def _row(doc: WordDoc, code: str, fields, ctx: Context, issues: list[Issue]) -> 
             continue
         text, place, label = found
         column = Column(0, label or fld.name, fld.name, where=place.where)
-        value, issue = _cast(fld, column, None, DOC_SHEET, text, code, ctx)
+        value, issue = cast_cell(fld, column, None, DOC_SHEET, text, code, ctx)
         raw[fld.name] = text
         columns[fld.name] = column
         if issue:

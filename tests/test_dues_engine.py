@@ -10,7 +10,7 @@ import pytest
 from pipeline.dues import DuesRules
 from pipeline.ingest import ingest
 from pipeline.reconcile import (Payment, branch_dues, dues_flags, members_dues, months_so_far, unpaid_runs)
-from pipeline.validation import Member
+from pipeline.records import Member
 
 from .conftest import BRANCH, RECEIVED, codes, write_book
 

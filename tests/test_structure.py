@@ -1,0 +1,67 @@
+"""The shape of the code: an import graph without circles, no private names crossing modules, and one
+place for each rule that several documents show (grep finds one definition)."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+PIPELINE = Path(__file__).resolve().parent.parent / "pipeline"
+
+
+def _modules() -> dict[str, Path]:
+    return {".".join(p.relative_to(PIPELINE).with_suffix("").parts): p for p in PIPELINE.rglob("*.py")
+            if p.name != "__init__.py"}
+
+
+def _imports(path: Path):
+    """(module imported, names) for every relative import, at module level or inside functions;
+    imports under `if TYPE_CHECKING:` are annotations only and do not count."""
+    tree = ast.parse(path.read_text("utf-8"))
+    skip = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            skip.update(id(n) for n in ast.walk(node))
+    package = ".".join(path.relative_to(PIPELINE).parent.parts)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level >= 1 and id(node) not in skip:
+            base = package.split(".") if package else []
+            base = base[:len(base) - (node.level - 1)] if node.level > 1 else base
+            target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            yield target, [a.name for a in node.names]
+
+
+def test_the_import_graph_has_no_circles():
+    modules = _modules()
+    graph = {name: {t for t, _ in _imports(path) if t in modules} for name, path in modules.items()}
+    state, cycles = {}, []
+
+    def visit(node, stack):
+        state[node] = "open"
+        for dep in sorted(graph[node]):
+            if state.get(dep) == "open":
+                cycles.append(stack[stack.index(dep):] + [dep])
+            elif dep not in state:
+                visit(dep, stack + [dep])
+        state[node] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert cycles == []
+
+
+def test_no_module_imports_a_private_name_from_another():
+    crossing = [(name, target, n) for name, path in _modules().items() for target, names in _imports(path)
+                for n in names if n.startswith("_") and not n.startswith("__")]
+    assert crossing == []
+
+
+def test_one_definition_of_dues_due_and_unpaid_runs():
+    text = {p.name: p.read_text("utf-8") for p in PIPELINE.rglob("*.py")}
+    for definition in ("def month_due(", "def unpaid_runs(", "def dues_flags(", "def months_so_far("):
+        assert [n for n, t in text.items() if definition in t] == ["reconcile.py"], definition
+    for constant in ("UNPAID_RUN =", "LARGE_VOLUNTARY =", "LUMP_MONTHS ="):
+        assert [n for n, t in text.items() if constant in t] == ["reconcile.py"], constant
+    # nobody counts months so far by hand any more
+    assert [n for n, t in text.items() if re.search(r"12 if year < today\.year else", t)] == ["reconcile.py"]
