@@ -82,9 +82,10 @@ def _print_results(results, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([r.as_json() for r in results], ensure_ascii=False, indent=2))
         return
-    marks = {"accepted": "✔ 通过", "rejected": "✘ 未通过", "duplicate": "＝ 重复", "skipped": "－ 跳过"}
+    marks = {"accepted": "✔ 通过", "rejected": "✘ 未通过", "duplicate": "＝ 重复", "skipped": "－ 跳过",
+             "failed": "！ 失败"}
     for r in results:
-        if r.status == "skipped":
+        if r.status in ("skipped", "failed"):
             click.echo(f"{marks[r.status]}  {r.file}  {r.note}")
             continue
         errors = len(r.errors)
@@ -98,6 +99,8 @@ def _print_results(results, as_json: bool) -> None:
 
 
 def _exit_code(results) -> int:
+    if any(r.status == "failed" for r in results):
+        return 2
     return 1 if any(r.status == "rejected" for r in results) else 0
 
 

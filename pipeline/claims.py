@@ -3,7 +3,8 @@
 Whoever hands a file in — the watcher, or `taizhang ingest` — first *claims* it: the file
 is renamed (inbox) or copied (elsewhere) into `work/<token>/`, and the process holds an OS
 lock on `work/<token>/.claim` for as long as it works on it. That file is also the claim's
-journal: where the file came from, and every destination reserved for it. So
+journal (one JSON object a line): where the file came from, the branch and time it was
+handed in with, and every destination reserved for it. So
 
 - a file in the inbox is claimed by one rename: of two processes, one wins, the other
   finds it gone (never a traceback, never processed twice);
@@ -11,13 +12,20 @@ journal: where the file came from, and every destination reserved for it. So
   stolen, a killed one's lock is released by the kernel;
 - a crash before the commit leaves marked placeholders that the journal names, and
   recovery removes exactly those (see `files.reserve`).
+
+A claim is made in a hidden `.new-<token>` folder, locked, and only then renamed to its
+token: recovery leaves `.new-` folders alone unless they are an hour old (a process killed
+in the microseconds between mkdir and rename).
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
+import re
 import shutil
+import stat
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,6 +37,39 @@ log = logging.getLogger(__name__)
 
 JOURNAL = ".claim"
 NEW_PREFIX = ".new-"
+COPY_PREFIX = f"{TEMP_PREFIX}copy-"        # a copy being made into a claim (never a claimed name)
+STALE_NEW = 3600.0
+
+
+IGNORED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store", "ehthumbs.db", "icon\r"}
+IGNORED_DIRS = {"$recycle.bin", "system volume information", "@eadir", "#recycle", "#snapshot", ".snapshot",
+                "lost+found", ".taizhang-work"}
+_TEMP_PATTERNS = re.compile(r"""^(
+    ~\$.*            |   # Office owner/lock files  ~$花名册.xlsx
+    \.~lock\..*\#    |   # LibreOffice locks        .~lock.花名册.xlsx#
+    \.~.*            |   # WPS temporaries          .~花名册.xlsx
+    ~.*\.tmp         |   # Office temporaries       ~WRL0001.tmp
+    .*\.(tmp|temp|part|filepart|crdownload|download|partial|swp|bak|wbk|asd) |
+    \._.*            |   # macOS resource forks
+    \..*                 # any other hidden file
+)$""", re.VERBOSE | re.IGNORECASE)
+
+
+def is_ignored(path: Path, inbox: Path) -> bool:
+    """Lock, temp and system files, extension-less temp names, hidden or system folders."""
+    try:
+        parts = path.relative_to(inbox).parts
+    except ValueError:
+        return True
+    if not parts:
+        return True
+    for folder in parts[:-1]:
+        if folder.startswith((".", "~")) or folder.lower() in IGNORED_DIRS:
+            return True
+    name = parts[-1]
+    if name.lower() in IGNORED_NAMES or _TEMP_PATTERNS.match(name):
+        return True
+    return Path(name).suffix == ""          # Office saves to extension-less temp names (e.g. 3F2A1B00)
 
 
 def claim_root(ws) -> Path:
@@ -62,44 +103,62 @@ class Claim:
     relative: Path                 # as the file lay: inbox-relative, or its bare name
     origin: Path                   # where it was handed in (the folder it lay in names the branch)
     fd: int = -1
-    reserved: list[tuple[Path, str]] = field(default_factory=list)
+    branch: str | None = None      # --branch, when one was given
+    received: dt.datetime | None = None
+    reserved: list[dict] = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.received is None:
+            self.received = dt.datetime.fromtimestamp(int(self.token.split("-")[0].removeprefix(NEW_PREFIX)))
 
     @property
     def file(self) -> Path:
         return self.folder / self.relative
 
-    @property
-    def received(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(int(self.token.split("-")[0]))
-
-    def _journal(self, line: str) -> None:
+    def _journal(self, **entry) -> None:
         os.lseek(self.fd, 0, os.SEEK_END)
-        os.write(self.fd, (line + "\n").encode("utf-8"))
+        os.write(self.fd, (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8"))
         os.fsync(self.fd)
 
+    def _header(self) -> None:
+        self._journal(origin=str(self.origin), branch=self.branch,
+                      received=self.received.isoformat(timespec="seconds"))
+
+    def remember(self, *, branch: str | None, received: dt.datetime | None) -> None:
+        """What the file was handed in with, so that recovery judges it the same way."""
+        changed = (branch, received) != (self.branch, self.received) and (branch or received)
+        self.branch = branch or self.branch
+        self.received = received or self.received
+        if changed:
+            self._header()
+
     def reserve(self, folder: Path, name: str) -> Path:
-        """A destination of this claim's own, journaled first so a crash can undo it."""
-        self._journal(f"reserve\t{folder}\t{name}")
-        self.reserved.append((folder, name))
-        return reserve(folder, name, self.token)
+        """A destination of this claim's own, journaled before and after, so a crash can undo it."""
+        self._journal(reserve=str(folder), name=name)
+        entry = {"folder": folder, "name": name, "path": None}
+        self.reserved.append(entry)
+        path = reserve(folder, name, self.token)
+        entry["path"] = path
+        self._journal(reserved=str(path))
+        return path
 
     def release_reservations(self) -> None:
-        """Remove this claim's unfilled placeholders (a crash before the commit, a retry)."""
-        for folder, name in self.reserved:
-            missing = 0
-            for candidate in candidate_names(name):
-                path = folder / candidate
-                if not os.path.lexists(path):
-                    missing += 1
-                    if missing > 3:
+        """Remove this claim's unfilled placeholders and its half-made copies (a crash, a retry)."""
+        for entry in self.reserved:
+            folder = Path(entry["folder"])
+            if entry["path"] is not None:
+                release(Path(entry["path"]), self.token)
+            else:                               # killed between the reservation and its journal line
+                for n, candidate in enumerate(candidate_names(entry["name"])):
+                    if n > 10_000 or not os.path.lexists(folder / candidate) and n > 50:
                         break
-                    continue
-                missing = 0
-                release(path, self.token)
+                    release(folder / candidate, self.token)
+            for temp in folder.glob(f"{TEMP_PREFIX}{self.token}-*"):
+                temp.unlink(missing_ok=True)
         self.reserved.clear()
         if self.fd >= 0:
             os.ftruncate(self.fd, 0)
-            self._journal(f"origin\t{self.origin}")
+            self._header()
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -131,18 +190,23 @@ def remove_empty_folders(top: Path) -> bool:
         return False
 
 
-def _new_claim(root: Path, relative: Path, origin: Path) -> Claim:
+def _new_claim(root: Path, relative: Path, origin: Path, branch: str | None,
+               received: dt.datetime | None) -> Claim:
     """A fresh claim folder, locked before it becomes visible to recovery under its token."""
     token = f"{int(time.time())}-{uuid.uuid4().hex[:12]}"
     hidden = root / f"{NEW_PREFIX}{token}"
     hidden.mkdir(parents=True)
     fd = os.open(hidden / JOURNAL, os.O_CREAT | os.O_RDWR | getattr(os, "O_BINARY", 0), 0o644)
-    if not _lock(fd):   # pragma: no cover - nobody else knows this folder yet
+    if not _lock(fd):   # pragma: no cover - nobody else touches a fresh .new- folder
         os.close(fd)
         raise OSError("cannot lock a new claim")
-    os.rename(hidden, root / token)
-    claim = Claim(token, root / token, relative, origin, fd)
-    claim._journal(f"origin\t{origin}")
+    try:
+        os.rename(hidden, root / token)
+    except OSError:
+        os.close(fd)
+        raise
+    claim = Claim(token, root / token, relative, origin, fd, branch, received)
+    claim._header()
     return claim
 
 
@@ -152,11 +216,20 @@ def _abandon(claim: Claim) -> None:
     remove_empty_folders(claim.folder)
 
 
-def claim_moved(root: Path, path: Path, inbox: Path) -> tuple[Claim | None, str]:
+def claim_moved(root: Path, path: Path, inbox: Path, *, branch: str | None = None,
+                received: dt.datetime | None = None) -> tuple[Claim | None, str]:
     """Take `path` out of the inbox by one rename. (claim, '') or (None, why): 'gone' when another
-    process took it first, else the error (still open on Windows, permissions) for a later retry."""
+    process took it first, 'folder' when it is a folder now, else the error (still open on
+    Windows, permissions, disk full) for a later retry. Never raises for the file system."""
     relative = path.relative_to(inbox)
-    claim = _new_claim(root, relative, path)
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            return None, "folder"
+        claim = _new_claim(root, relative, path, branch, received)
+    except FileNotFoundError:
+        return None, "gone"
+    except OSError as exc:
+        return None, str(exc)
     try:
         claim.file.parent.mkdir(parents=True, exist_ok=True)
         os.rename(path, claim.file)       # the claimed name is new in a fresh folder: nothing replaced
@@ -166,6 +239,13 @@ def claim_moved(root: Path, path: Path, inbox: Path) -> tuple[Claim | None, str]
     except OSError as exc:
         _abandon(claim)
         return None, str(exc)
+    if stat.S_ISDIR(os.lstat(claim.file).st_mode):      # became a folder in between: put it back
+        try:
+            os.rename(claim.file, path)
+            _abandon(claim)
+            return None, "folder"
+        except OSError as exc:
+            log.warning("领取到的是文件夹 %s，未能放回（%s），作为异常条目处理", relative, exc)
     try:
         fsync_dir(claim.file.parent)
         fsync_dir(path.parent)
@@ -174,20 +254,31 @@ def claim_moved(root: Path, path: Path, inbox: Path) -> tuple[Claim | None, str]
     return claim, ""
 
 
-def claim_copied(root: Path, path: Path) -> Claim:
-    """Take a copy of a file outside the inbox (the original stays where it is)."""
-    claim = _new_claim(root, Path(path.name), path.resolve())
-    tmp = claim.folder / f"{TEMP_PREFIX}{uuid.uuid4().hex[:8]}"
+def claim_copied(root: Path, path: Path, *, branch: str | None = None,
+                 received: dt.datetime | None = None) -> Claim:
+    """Take a copy of a regular file outside the inbox (the original stays where it is). The source
+    is opened without blocking (a FIFO swapped in meanwhile is refused, never waited on)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    src_fd = os.open(path, flags)
     try:
-        with open(path, "rb") as src, open(tmp, "xb") as out:
-            shutil.copyfileobj(src, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        os.rename(tmp, claim.file)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        _abandon(claim)
-        raise
+        if not stat.S_ISREG(os.fstat(src_fd).st_mode):
+            raise IsADirectoryError(f"{path} 不是普通文件")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(src_fd, True)
+        claim = _new_claim(root, Path(path.name), Path(os.path.abspath(path)), branch, received)
+        tmp = claim.folder / f"{COPY_PREFIX}{uuid.uuid4().hex[:8]}"
+        try:
+            with os.fdopen(os.dup(src_fd), "rb") as src, open(tmp, "xb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            os.rename(tmp, claim.file)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            _abandon(claim)
+            raise
+    finally:
+        os.close(src_fd)
     return claim
 
 
@@ -213,25 +304,58 @@ def _reopen(root: Path, entry: Path, inbox: Path) -> Claim | None:
     if entry.is_symlink() or not entry.is_dir():
         log.warning("工作目录中有不属于任何领取的条目 %s，已保留原样，请管理员查看", entry.name)
         return None
-    fd = os.open(entry / JOURNAL, os.O_CREAT | os.O_RDWR | getattr(os, "O_BINARY", 0), 0o644)
+    if entry.name.startswith(NEW_PREFIX):
+        return _stale_new(root, entry)
+    journal = entry / JOURNAL
+    flags = os.O_RDWR | getattr(os, "O_BINARY", 0)
+    if not journal.exists():
+        if not _entries(entry):
+            remove_empty_folders(entry)    # finished between our listing and now
+            return None
+        flags |= os.O_CREAT                # a claim made by an older version: it gets a journal now
+    try:
+        fd = os.open(journal, flags, 0o644)
+    except FileNotFoundError:
+        return None                        # finished meanwhile
     if not _lock(fd):
         os.close(fd)
         return None                        # a live process works on it
-    if entry.name.startswith(NEW_PREFIX):  # killed while creating it: nothing was moved in yet
-        claim = Claim(entry.name, entry, Path(), entry, fd)
-        if not _entries(entry):
-            claim.done()
-            return None
-        entry_token = entry.name[len(NEW_PREFIX):]
-        os.rename(entry, root / entry_token)
-        entry = root / entry_token
-    origin, reserved = _read_journal(fd)
+    try:
+        same = os.path.samestat(os.fstat(fd), os.stat(journal))
+    except OSError:
+        same = False
+    if not same:                           # finished while we waited for the lock
+        os.close(fd)
+        return None
+    header, reserved = _read_journal(fd)
+    for partial in entry.glob(f"{COPY_PREFIX}*"):       # a copy cut short by a kill: the original is elsewhere
+        partial.unlink(missing_ok=True)
     entries = _entries(entry)
     relative = entries[0].relative_to(entry) if entries else Path()
-    claim = Claim(entry.name, entry, relative, origin or inbox / relative, fd, reserved)
+    origin = Path(header["origin"]) if header.get("origin") else inbox / relative
+    received = dt.datetime.fromisoformat(header["received"]) if header.get("received") else None
+    claim = Claim(entry.name, entry, relative, origin, fd, header.get("branch"), received, reserved)
     if len(entries) > 1:
         log.warning("恢复：领取 %s 中有多个文件，只处理 %s，其余保留原样", entry.name, entries[0].name)
     return claim
+
+
+def _stale_new(root: Path, entry: Path) -> None:
+    """A `.new-` folder an hour old: its maker died before anything was moved in."""
+    try:
+        made = int(entry.name[len(NEW_PREFIX):].split("-")[0])
+    except ValueError:
+        return None
+    if time.time() - made < STALE_NEW:
+        return None
+    fd = os.open(entry / JOURNAL, os.O_CREAT | os.O_RDWR | getattr(os, "O_BINARY", 0), 0o644)
+    try:
+        if _lock(fd) and not _entries(entry):
+            (entry / JOURNAL).unlink(missing_ok=True)
+            remove_empty_folders(entry)
+    finally:
+        os.close(fd)
+    return None
 
 
 def _entries(folder: Path) -> list[Path]:
@@ -244,7 +368,7 @@ def _entries(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def _read_journal(fd: int) -> tuple[Path | None, list[tuple[Path, str]]]:
+def _read_journal(fd: int) -> tuple[dict, list[dict]]:
     os.lseek(fd, 0, os.SEEK_SET)
     chunks = []
     while True:
@@ -252,11 +376,16 @@ def _read_journal(fd: int) -> tuple[Path | None, list[tuple[Path, str]]]:
         if not chunk:
             break
         chunks.append(chunk)
-    origin, reserved = None, []
+    header, reserved = {}, []
     for line in b"".join(chunks).decode("utf-8", "replace").splitlines():
-        parts = line.split("\t")
-        if parts[0] == "origin" and len(parts) == 2:
-            origin = Path(parts[1])
-        elif parts[0] == "reserve" and len(parts) == 3:
-            reserved.append((Path(parts[1]), parts[2]))
-    return origin, reserved
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue                       # a line cut short by the kill
+        if "origin" in entry:
+            header = entry
+        elif "reserve" in entry:
+            reserved.append({"folder": Path(entry["reserve"]), "name": entry["name"], "path": None})
+        elif "reserved" in entry and reserved:
+            reserved[-1]["path"] = Path(entry["reserved"])
+    return header, reserved

@@ -29,28 +29,34 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f
 _MAX_SUFFIX = 12
 
 
-def safe_name(text: str, fallback: str = "未命名", limit: int = 80) -> str:
+def safe_name(text: str, fallback: str = "未命名", limit: int = 80, max_bytes: int = 180) -> str:
     """A file or folder name from data: no separators, no control characters, not reserved.
-    A long name is cut in its stem, so that the extension survives."""
+    A long name is cut in its stem, so that the extension survives; at most `limit` characters and
+    `max_bytes` in UTF-8 (file systems count bytes: 255, with room left for "(2)" and ".回执.txt")."""
     name = str(text or "").translate(_UNSAFE).strip().strip(".").strip()
     if not name or name.upper().split(".")[0] in _RESERVED:
         name = fallback if not name else f"_{name}"
-    if len(name) <= limit:
+    if len(name) <= limit and len(name.encode("utf-8")) <= max_bytes:
         return name
     stem, suffix = os.path.splitext(name)
     if not suffix or len(suffix) > _MAX_SUFFIX:
-        return name[:limit]
-    return stem[:limit - len(suffix)].rstrip() + suffix
+        stem, suffix = name, ""
+    stem = stem[:limit - len(suffix)]
+    while len((stem + suffix).encode("utf-8")) > max_bytes:
+        stem = stem[:-1]
+    return stem.rstrip() + suffix
 
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside `target`, fsync, then os.replace into place."""
+def write_atomic(target: Path, data: bytes, owner: str = "") -> None:
+    """Write to a temporary file beside `target`, fsync, then os.replace into place. The temporary
+    name carries the `owner` (a claim token), so the owner's recovery can find its own leftovers."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix, dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{owner}-" if owner else TEMP_PREFIX, suffix=target.suffix,
+                               dir=target.parent)
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, 0o666 & ~_UMASK)     # mkstemp makes 0600: staff on the share must read receipts
@@ -133,13 +139,13 @@ def release(path: Path, owner: str) -> bool:
     return False
 
 
-def fill_bytes(reserved: Path, data: bytes) -> Path:
+def fill_bytes(reserved: Path, data: bytes, owner: str = "") -> Path:
     """Replace a reservation (ours) with `data`, atomically."""
-    write_atomic(reserved, data)
+    write_atomic(reserved, data, owner)
     return reserved
 
 
-def fill_from(source: Path, reserved: Path, *, move: bool) -> Path:
+def fill_from(source: Path, reserved: Path, *, move: bool, owner: str = "") -> Path:
     """Replace a reservation (ours) with the file `source`: renamed when `move` and on the same
     file system, else a complete copy first (and then, for a move, the source removed)."""
     if move:
@@ -151,7 +157,8 @@ def fill_from(source: Path, reserved: Path, *, move: bool) -> Path:
         except OSError as exc:
             if exc.errno != errno.EXDEV:
                 raise
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=reserved.suffix, dir=reserved.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{owner}-" if owner else TEMP_PREFIX, suffix=reserved.suffix,
+                               dir=reserved.parent)
     try:
         with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
             shutil.copyfileobj(src, out, 1 << 20)

@@ -24,7 +24,7 @@ from .store import LedgerRows
 from .records import Context, Member
 from .validation import parse_rows, validate
 from .branch import BranchClaim, branch_from_folder, resolve_branch, resolve_period
-from .claims import Claim, claim_copied, claim_moved, claim_root, open_claims
+from .claims import Claim, claim_copied, claim_moved, claim_root, is_ignored, open_claims
 from .files import entry_kind, fill_bytes, fill_from, local_writers, safe_name
 from .store import AlreadyAccepted
 from .workspace import Workspace
@@ -69,7 +69,7 @@ class Result:
         return {"file": self.file, "status": self.status, "branch": self.branch, "items": self.items,
                 "issues": [{k: v for k, v in i.as_dict().items() if k != "hint"} | {"hint": i.hint}
                            for i in self.issues],
-                "receipt": str(self.receipt) if self.receipt else None}
+                "receipt": str(self.receipt) if self.receipt else None} | ({"note": self.note} if self.note else {})
 
 
 def file_sha256(path: Path) -> str:
@@ -273,26 +273,45 @@ def ingest(path: Path, ws: Workspace, *, folder_branch: str | None = None,
            received: dt.datetime | None = None) -> Result:
     """Hand one file in, as the CLI does: a file in the inbox is claimed by the same rename
     the watcher uses (whoever is first takes it), any other file is copied in. Then the one
-    path every file takes: `ingest_claim`. `folder_branch` (--branch) wins over the folder."""
+    path every file takes: `ingest_claim`. `folder_branch` (--branch) wins over the folder.
+    A failure of the environment (disk, permissions, database) gives a 'failed' result, never a
+    traceback; the file then waits in work/ for the next run."""
     origin = Path(os.path.abspath(path))
+    origin = Path(os.path.realpath(origin.parent)) / origin.name      # the inbox reached through a link is the inbox
     name = origin.name
+    if is_ignored(origin, origin.parent) or name.startswith("."):
+        return _skipped(name, origin, "隐藏文件、临时文件或锁文件，未处理")
     writers = local_writers(origin)
     if writers:
         return _skipped(name, origin, f"文件正在被其他程序写入（进程 {', '.join(map(str, writers))}），请写完后再提交")
-    if _inside(origin, ws.inbox):
-        claim, why = claim_moved(claim_root(ws), origin, ws.inbox)
-        if claim is None:
-            note = ("文件已被收件箱监视进程领取处理，回执见 outbox/回执/" if why == "gone"
-                    else f"文件暂时无法领取（{why}），请稍后再试")
-            return _skipped(name, origin, note)
-    else:
-        if entry_kind(origin.resolve()) != "file":
-            return _skipped(name, origin, "不是普通文件，未处理")
-        claim = claim_copied(claim_root(ws), origin)
+    try:
+        if _inside(origin, ws.inbox):
+            if is_ignored(origin, ws.inbox):
+                return _skipped(name, origin, "隐藏文件夹或临时文件，未处理")
+            claim, why = claim_moved(claim_root(ws), origin, ws.inbox, branch=folder_branch, received=received)
+            if claim is None:
+                note = {"gone": "文件已被收件箱监视进程领取处理，回执见 outbox/回执/",
+                        "folder": "这是一个文件夹，请提交其中的文件"}.get(why, f"文件暂时无法领取（{why}），请稍后再试")
+                return _skipped(name, origin, note)
+        else:
+            if entry_kind(origin.resolve()) != "file":
+                return _skipped(name, origin, "不是普通文件，未处理")
+            claim = claim_copied(claim_root(ws), origin, branch=folder_branch, received=received)
+    except OSError as exc:
+        return _failed(name, origin, exc)
     try:
         return ingest_claim(claim, ws, branch=folder_branch, received=received)
+    except (PipelineError, OSError) as exc:
+        return _failed(name, origin, exc)
     finally:
         claim.close()
+
+
+def _failed(name: str, path: Path, exc: Exception) -> Result:
+    log.error("处理 %s 失败：%s", name, exc)
+    result = _skipped(name, path, f"处理失败（{exc}）；文件保留在工作目录，监视进程或下次 ingest 会重试")
+    result.status = "failed"
+    return result
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -313,9 +332,10 @@ def ingest_claim(claim: Claim, ws: Workspace, *, branch: str | None = None, rece
                  settle=None) -> Result:
     """One claimed file, start to end: judge it, reserve its destinations, commit, then put the
     original and the receipts in place. `settle(path)` waits until a claimed file is quiet."""
+    claim.remember(branch=branch, received=received)
     registry = [r["党支部"] for r in ws.store.registry()]
-    folder = branch or branch_from_folder(claim.origin, ws.inbox, registry)
-    received = received or claim.received
+    folder = claim.branch or branch_from_folder(claim.origin, ws.inbox, registry)
+    received = claim.received
     while True:
         result = _judge(claim, ws, folder, received, registry, settle)
         _reserve(result, claim, ws)
@@ -358,21 +378,21 @@ def _reserve(result: Result, claim: Claim, ws: Workspace) -> None:
     name = safe_name(result.file, "文件")
     result.stored = claim.reserve(_original_folder(result, ws), name)
     receipts = ws.receipts / _folder_name(result)
-    result.receipt = claim.reserve(receipts, safe_name(f"{name}.回执.txt"))
+    result.receipt = claim.reserve(receipts, f"{name}.回执.txt")       # `name` leaves room for this
     result.receipt_copy = result.annotated = None
     if result.status != "rejected":
         return
-    result.receipt_copy = claim.reserve(result.stored.parent, safe_name(f"{result.stored.name}.回执.txt"))
+    result.receipt_copy = claim.reserve(result.stored.parent, f"{result.stored.name}.回执.txt")
     if result.kind in ("xlsx", "docx") and not any(i.code.startswith("file-") for i in result.issues):
-        result.annotated = claim.reserve(receipts, safe_name(f"{name}.回执.{result.kind}"))
+        result.annotated = claim.reserve(receipts, f"{name}.回执.{result.kind}")
 
 
 def finish(result: Result, ws: Workspace, sub_id: int, claim: Claim) -> None:
     """After the commit: the original to its reserved place, the receipts. Idempotent (recovery)."""
     source = claim.file
     if result.stored is not None and source != claim.folder and os.path.lexists(source):
-        _place(source, result.stored, entry_kind(source))
-    _write_receipts(result, ws)
+        _place(source, result.stored, entry_kind(source), claim.token)
+    _write_receipts(result, ws, claim.token)
     ws.store.set_paths(sub_id, receipt_path=str(result.receipt))
     claim.release_reservations()          # an annotated copy that could not be made
     claim.done()
@@ -380,11 +400,11 @@ def finish(result: Result, ws: Workspace, sub_id: int, claim: Claim) -> None:
              ",".join(result.items), len(result.errors), len(result.issues) - len(result.errors))
 
 
-def _place(source: Path, target: Path, kind: str | None) -> None:
+def _place(source: Path, target: Path, kind: str | None, owner: str) -> None:
     """The original onto its reservation: a rename; across file systems a copy — except that a
     link or a special file is never opened: it is recreated (link, FIFO) or, holding no data, dropped."""
     if kind == "file":
-        fill_from(source, target, move=True)
+        fill_from(source, target, move=True, owner=owner)
         return
     try:
         os.replace(source, target)
@@ -429,6 +449,8 @@ def recover(ws: Workspace, settle=None) -> list[Result]:
             raise
         except (PipelineError, OSError) as exc:
             log.error("恢复 %s 失败，保留在工作目录待下次重试：%s", claim.token, exc)
+        except Exception:   # a bug must not make every start fail: logged with its traceback, left as it is
+            log.exception("恢复 %s 时发生意外错误，保留在工作目录", claim.token)
         finally:
             claim.close()
     return done
@@ -476,7 +498,7 @@ def _original_folder(result: Result, ws: Workspace) -> Path:
     return ws.rejected / branch
 
 
-def _write_receipts(result: Result, ws: Workspace) -> None:
+def _write_receipts(result: Result, ws: Workspace, owner: str) -> None:
     """The text receipt in outbox/回执/<支部>/ (and beside a rejected original), the marked copy —
     each into the place reserved for this submission alone."""
     from .receipts import annotate_document, annotate_workbook, text_receipt
@@ -485,6 +507,6 @@ def _write_receipts(result: Result, ws: Workspace) -> None:
         if entry_kind(result.stored) != "file" or annotate(result.stored, result.issues, result.annotated) is None:
             result.annotated = None          # its reservation is released by `finish`
     text = text_receipt(result).encode("utf-8-sig")   # BOM: Notepad on Windows reads it right
-    fill_bytes(result.receipt, text)
+    fill_bytes(result.receipt, text, owner)
     if result.receipt_copy is not None:
-        fill_bytes(result.receipt_copy, text)
+        fill_bytes(result.receipt_copy, text, owner)

@@ -14,7 +14,6 @@ import datetime as dt
 import gc
 import logging
 import os
-import re
 import signal
 import threading
 import time
@@ -28,7 +27,7 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from .claims import Claim, claim_moved, claim_root
+from .claims import IGNORED_DIRS, Claim, claim_moved, claim_root, is_ignored
 from .files import local_writers, sweep_temp_files
 from .ingest import Interrupted, Result, ingest_claim, recover
 from .issues import PipelineError
@@ -40,37 +39,6 @@ DEFAULT_DELAY = 2.0
 DEFAULT_RESCAN = 300.0
 NETWORK_FS = {"cifs", "smb", "smb2", "smb3", "smbfs", "nfs", "nfs4", "9p", "afs", "davfs", "fuse", "sshfs",
               "ceph", "glusterfs", "lustre", "vboxsf", "vmhgfs", "prl_fs", "gpfs", "beegfs"}
-IGNORED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store", "ehthumbs.db", "icon\r"}
-IGNORED_DIRS = {"$recycle.bin", "system volume information", "@eadir", "#recycle", "#snapshot", ".snapshot",
-                "lost+found", ".taizhang-work"}
-_TEMP_PATTERNS = re.compile(r"""^(
-    ~\$.*            |   # Office owner/lock files  ~$花名册.xlsx
-    \.~lock\..*\#    |   # LibreOffice locks        .~lock.花名册.xlsx#
-    \.~.*            |   # WPS temporaries          .~花名册.xlsx
-    ~.*\.tmp         |   # Office temporaries       ~WRL0001.tmp
-    .*\.(tmp|temp|part|filepart|crdownload|download|partial|swp|bak|wbk|asd) |
-    \._.*            |   # macOS resource forks
-    \..*                 # any other hidden file
-)$""", re.VERBOSE | re.IGNORECASE)
-
-
-def is_ignored(path: Path, inbox: Path) -> bool:
-    """Lock, temp and system files, extension-less temp names, hidden or system folders."""
-    try:
-        parts = path.relative_to(inbox).parts
-    except ValueError:
-        return True
-    if not parts:
-        return True
-    for folder in parts[:-1]:
-        if folder.startswith((".", "~")) or folder.lower() in IGNORED_DIRS:
-            return True
-    name = parts[-1]
-    if name.lower() in IGNORED_NAMES or _TEMP_PATTERNS.match(name):
-        return True
-    return Path(name).suffix == ""          # Office saves to extension-less temp names (e.g. 3F2A1B00)
-
-
 def network_fs_type(path: Path, mounts_text: str | None = None) -> str | None:
     """The file system type if `path` lies on a network (or FUSE) mount, else None."""
     path = Path(os.path.abspath(path))
@@ -321,8 +289,10 @@ class Watcher:
                 continue
             claim, why = claim_moved(self.claim_root, path, self.inbox)
             if claim is None:
-                if why == "gone":
+                if why in ("gone", "folder"):          # taken by another process; a folder's files come by scan
                     self.stability.forget(path)
+                    if why == "folder":
+                        self.rescan_soon()
                 else:
                     log.warning("暂不能领取 %s（%s），稍后重试", path.relative_to(self.inbox), why)
                     self.stability.backoff(path, time.monotonic())
@@ -395,7 +365,7 @@ class Watcher:
                     self.next_rescan = now + self.rescan
                     self._guarded(self.recover)
                     self._guarded(self.scan)
-                self.handle_ready()
+                self._guarded(self.handle_ready)       # the front door never dies
                 self.stop.wait(0.1)
         finally:
             observer.stop()

@@ -110,9 +110,12 @@ def test_reserve_never_shares_a_name_and_marks_its_owner(tmp_path):
     assert release(second, "t2") and not second.exists()
 
 
-def test_long_names_keep_their_extension():
-    name = safe_name("党" * 120 + ".xlsx")
+def test_long_names_keep_their_extension_and_fit_the_file_system():
+    name = safe_name("a" * 120 + ".xlsx")
     assert name.endswith(".xlsx") and len(name) == 80
+    for text in ("党" * 120 + ".xlsx", "😀" * 60 + ".xlsx", "𠀀" * 90 + ".docx"):    # 3- and 4-byte characters
+        name = safe_name(text)
+        assert name.endswith(text[-5:]) and len(f"{name}.回执(99).txt".encode("utf-8")) <= 255
     assert safe_name("a/b:c*.docx") == "a_b_c_.docx"
 
 
@@ -571,3 +574,151 @@ def test_an_orphaned_office_of_ours_is_stopped_at_start(tmp_path):
             stand_in.kill()
         import shutil
         shutil.rmtree(other, ignore_errors=True)
+
+
+# --- found by an adversarial review -----------------------------------------------------------
+
+RACE = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, sys.argv[1])
+    from pathlib import Path
+    from pipeline.claims import claim_moved, open_claims
+    root, inbox, role = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+    ends = time.monotonic() + 4
+    n = 0
+    while time.monotonic() < ends:
+        if role == "claim":
+            path = inbox / f"f{n}.xlsx"
+            path.write_bytes(b"x")
+            claim, why = claim_moved(root, path, inbox)
+            assert claim is not None, why
+            claim.file.rename(inbox.parent / f"done{n}")     # as if processed
+            claim.done()
+        else:
+            for claim in open_claims(root, inbox):
+                claim.close()
+        n += 1
+    print(n)
+""")
+
+
+def test_claiming_and_recovery_at_the_same_time_never_fail(tmp_path):
+    """Every CLI start and every rescan recovers while others claim: no error, no stolen claim."""
+    root, inbox = tmp_path / "work", tmp_path / "inbox"
+    root.mkdir()
+    inbox.mkdir()
+    procs = [subprocess.Popen([sys.executable, "-c", RACE, str(ROOT), str(root), str(inbox), role],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for role in ("claim", "recover", "recover")]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outs]
+    claimed = int(outs[0][0])
+    assert claimed > 50 and len(list(tmp_path.glob("done*"))) == claimed
+    assert not any(root.iterdir()) and not any(inbox.iterdir())
+
+
+def test_a_blocked_work_folder_never_kills_the_watcher(home):
+    from pipeline.watcher import Watcher
+    ws = Workspace.open(home)
+    watcher = Watcher(ws, delay=0.05)
+    (ws.work).rmdir()
+    ws.work.write_text("挡住工作目录", encoding="utf-8")       # claims cannot be made (as when read-only or full)
+    roster_file(ws.inbox / "花名册.xlsx", 2)
+    watcher.scan()
+    time.sleep(0.1)
+    watcher.handle_ready()                                    # no exception: backed off, retried later
+    assert (ws.inbox / "花名册.xlsx").exists() and rows(home) == []
+
+
+def test_a_failure_of_the_environment_is_a_message_per_file_not_a_traceback(home, tmp_path):
+    receipts = home / "outbox" / "回执" / BRANCH
+    receipts.parent.mkdir(parents=True, exist_ok=True)
+    receipts.write_text("挡住回执目录", encoding="utf-8")
+    (home / "inbox" / BRANCH).mkdir()
+    first = roster_file(home / "inbox" / BRANCH / "a.xlsx", 3)
+    second = roster_file(tmp_path / "其他" / "b.xlsx", 4) if (tmp_path / "其他").mkdir() is None else None
+    data = [first.read_bytes(), second.read_bytes()]
+    done = cli(home, "ingest", str(first), str(second), "--branch", BRANCH)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert [line[:4] for line in done.stdout.splitlines() if line.startswith("！")] == ["！ 失败"] * 2
+    receipts.unlink()
+    again = cli(home, "watch", "--once", "--delay", "0.1", "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert_nothing_lost(home, data, duplicates_allowed=False)
+    assert {s for _, s, _, _ in rows(home)} == {"accepted"}
+    with sqlite3.connect(home / "taizhang.db") as conn:       # --branch travelled with the claim
+        assert {b for (b,) in conn.execute("select branch from submissions where file_name='b.xlsx'")} == {BRANCH}
+
+
+def test_names_of_four_byte_characters_are_handled(home, tmp_path):
+    name = "😀" * 60 + ".xlsx"
+    path = roster_file(home / "inbox" / name, 5)
+    data = path.read_bytes()
+    done = cli(home, "ingest", "--branch", BRANCH, str(path))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert_nothing_lost(home, [data])
+    assert [p.name for p in (home / "outbox" / "回执" / BRANCH).iterdir()][0].endswith(".回执.txt")
+
+
+def test_the_inbox_reached_through_a_link_is_claimed_not_copied(home, tmp_path):
+    link = tmp_path / "链接"
+    link.symlink_to(home)
+    path = roster_file(home / "inbox" / "花名册.xlsx", 6)
+    data = path.read_bytes()
+    done = cli(link, "ingest", "--branch", BRANCH, str(link / "inbox" / "花名册.xlsx"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not path.exists()
+    assert_nothing_lost(home, [data])
+
+
+def test_hidden_and_temporary_names_are_not_taken_by_the_cli(home):
+    for name in (".claim", "~$花名册.xlsx", ".~tz-copy-1"):
+        (home / "inbox" / name).write_bytes(b"x")
+        done = cli(home, "ingest", str(home / "inbox" / name))
+        assert done.returncode == 0 and "跳过" in done.stdout, done.stdout
+        assert (home / "inbox" / name).exists()
+    assert rows(home) == []
+
+
+def test_a_copy_cut_short_by_a_kill_is_dropped_not_ingested(home):
+    from pipeline.claims import COPY_PREFIX, JOURNAL
+    claim = home / "work" / "1764230400-partial"
+    claim.mkdir()
+    (claim / JOURNAL).write_text(json.dumps({"origin": "/elsewhere/big.xlsx"}) + "\n", encoding="utf-8")
+    (claim / f"{COPY_PREFIX}abcd").write_bytes(b"half of a big file")
+    done = cli(home, "watch", "--once", "--delay", "0.1", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert rows(home) == [] and not any((home / "work").iterdir())
+
+
+def test_a_path_that_became_a_folder_is_left_to_the_scan(home):
+    from pipeline.claims import claim_moved, claim_root
+    ws = Workspace.open(home)
+    folder = ws.inbox / "报表.xlsx"
+    folder.mkdir()
+    roster_file(folder / "inner.xlsx", 7)
+    assert claim_moved(claim_root(ws), folder, ws.inbox) == (None, "folder")
+    from pipeline.watcher import Watcher
+    Watcher(ws, delay=0.05).once()
+    assert [(n, s) for n, s, _, _ in rows(home)] == [("inner.xlsx", "accepted")]
+
+
+def test_recovery_releases_the_exact_reservation_and_its_temporary_files(home):
+    from pipeline.claims import claim_moved, claim_root, open_claims
+    ws = Workspace.open(home)
+    archive = ws.archive / "2026" / BRANCH
+    archive.mkdir(parents=True)
+    for n in range(1, 7):
+        (archive / ("同名.xlsx" if n == 1 else f"同名({n}).xlsx")).write_bytes(b"earlier %d" % n)
+    (ws.inbox / "同名.xlsx").write_bytes(b"new")
+    claim, _ = claim_moved(claim_root(ws), ws.inbox / "同名.xlsx", ws.inbox)
+    placeholder = claim.reserve(archive, "同名.xlsx")
+    (archive / f"{TEMP_PREFIX}{claim.token}-half.xlsx").write_bytes(b"half a copy")
+    claim.close()                                             # killed before the commit
+    for n in range(2, 7):
+        (archive / f"同名({n}).xlsx").unlink()                 # staff tidy the archive meanwhile
+    (reopened,) = open_claims(claim_root(ws), ws.inbox)
+    reopened.release_reservations()
+    reopened.close()
+    assert placeholder.name == "同名(7).xlsx" and not placeholder.exists()
+    assert sorted(p.name for p in archive.iterdir()) == ["同名.xlsx"]

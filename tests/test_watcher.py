@@ -15,7 +15,8 @@ import pytest
 from pipeline.blank import save_workbook
 from pipeline.demo import registry_workbook
 from pipeline.ingest import ingest
-from pipeline.watcher import Stability, is_ignored, network_fs_type
+from pipeline.claims import is_ignored
+from pipeline.watcher import Stability, network_fs_type
 from pipeline.workspace import Workspace
 
 from .conftest import BRANCH, write_book
