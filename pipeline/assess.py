@@ -16,7 +16,6 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import select
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,7 +25,6 @@ else:  # pragma: no cover
 from .formats import MEETING_TYPES
 from .reconcile import branch_dues
 from .rules import add_years
-from .store import ledgers, submissions
 from .values import as_date
 from .workspace import Workspace
 
@@ -151,22 +149,14 @@ class Facts:
 
     @cached_property
     def ledger_items(self) -> set[str]:
-        """Items with a live ledger received this year up to the end of the month."""
-        with self.ws.store.engine.connect() as conn:
-            rows = conn.execute(select(ledgers.c.item).join(submissions, ledgers.c.submission_id == submissions.c.id)
-                                .where(ledgers.c.branch == self.branch, ledgers.c.superseded_by.is_(None))).all()
-        return {r.item for r in rows}
+        """Items with a live ledger, whenever received. (Judging by the day of receipt against the
+        submission schedule — received by the 5th of the next month — comes with that schedule.)"""
+        return self.ws.store.live_items(self.branch)
 
     @cached_property
     def open_rejections(self) -> list[str]:
         """Files whose latest submission this year was rejected (not yet corrected)."""
-        with self.ws.store.engine.connect() as conn:
-            rows = conn.execute(select(submissions.c.file_name, submissions.c.status, submissions.c.received_at)
-                                .where(submissions.c.branch == self.branch).order_by(submissions.c.id)).all()
-        latest = {}
-        for row in rows:
-            if row.received_at.year == self.year and row.received_at.date() <= self.end:
-                latest[row.file_name] = row.status
+        latest = self.ws.store.latest_statuses(self.branch, self.year, self.end)
         return [name for name, status in latest.items() if status == "rejected"]
 
 

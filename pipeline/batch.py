@@ -17,6 +17,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
@@ -33,21 +34,6 @@ ARCHIVE_FOLDER = "年终归档"
 
 
 @dataclass
-class Step:
-    name: str          # what the summary calls it
-    title: str         # the document's own title, for bookmarks
-    make: str          # function name in this module
-
-
-BRANCH_STEPS = (Step("工作记录本", "党支部工作记录本", "_record_book"),
-                Step("党费收缴簿", "支部党费收缴簿", "_dues_register"),
-                Step("党费缴纳登记证", "个人党费缴纳登记证", "_dues_cards"),
-                Step("党费收缴公示", "党费收缴情况公示", "_dues_notice"),
-                Step("述职材料", "述职报告", "_duty"),
-                Step("月度检查表", "月度检查表", "_checks"))
-
-
-@dataclass
 class BranchRun:
     branch: str
     made: list = field(default_factory=list)      # (step, [paths])
@@ -61,18 +47,9 @@ class BranchRun:
 def inputs_hash(ws: Workspace, branch: str | None, year: int) -> str:
     """Everything a branch's documents are made from."""
     digest = hashlib.sha256(f"{__version__}|{year}|{branch}".encode())
-    from sqlalchemy import select
-
-    from .store import ledgers, records
-    with ws.store.engine.connect() as conn:
-        query = (select(records.c.item, records.c.data).join(ledgers, records.c.ledger_id == ledgers.c.id)
-                 .where(records.c.superseded_by.is_(None), ledgers.c.superseded_by.is_(None))
-                 .order_by(records.c.id))
-        if branch is not None:
-            query = query.where((records.c.branch == branch) | (records.c.item.in_(("Z1", "M1"))))
-        for item, data in conn.execute(query):
-            digest.update(item.encode())
-            digest.update(data.encode())
+    for item, data in ws.store.live_record_data(branch):
+        digest.update(item.encode())
+        digest.update(data.encode())
     for path in sorted(SHIPPED.glob("*.docx")) + sorted((ws.home / "templates").glob("*.docx")):
         digest.update(path.read_bytes())
     for extra in (ws.home / "taizhang.toml", ws.home / "standard.toml",
@@ -82,61 +59,77 @@ def inputs_hash(ws: Workspace, branch: str | None, year: int) -> str:
     return digest.hexdigest()
 
 
-def _pdf(ws: Workspace, path: Path, title: str, author: str) -> Path:
+@dataclass
+class Made:
+    """What a step made: its files, and (the duty report) a summary the college outputs need."""
+    paths: list
+    summary: dict | None = None
+
+
+def _with_pdf(path: Path, pdf: bool, title: str, author: str, headings=()) -> list[Path]:
+    """A document, and its PDF when asked: the one place a batch step turns a document into PDF."""
     from .pdf import to_pdf
-    return to_pdf(path, path.with_suffix(".pdf"), title=title, author=author, subject=title, headings=[])
+    if not pdf:
+        return [path]
+    return [path, to_pdf(path, path.with_suffix(".pdf"), title=title, author=author, subject=title,
+                         headings=list(headings))]
 
 
-def _record_book(ws, branch, year, today, pdf):
+def _record_book(ws, branch, year, today, pdf) -> Made:
     from .recordbook import HEADINGS, TITLE, generate
-    from .pdf import to_pdf
-    path = generate(ws, branch, year, today)
-    out = [path]
-    if pdf:
-        out.append(to_pdf(path, path.with_suffix(".pdf"), title=f"{year}年{branch}{TITLE}", author=branch,
-                          subject=TITLE, headings=HEADINGS))
-    return out
+    return Made(_with_pdf(generate(ws, branch, year, today), pdf, f"{year}年{branch}{TITLE}", branch, HEADINGS))
 
 
-def _dues_register(ws, branch, year, today, pdf):
+def _dues_register(ws, branch, year, today, pdf) -> Made:
     from .duesdocs import REGISTER, dues_register
-    path = dues_register(ws, branch, year, today)
-    return [path] + ([_pdf(ws, path, f"{year}年{branch}{REGISTER}", branch)] if pdf else [])
+    return Made(_with_pdf(dues_register(ws, branch, year, today), pdf, f"{year}年{branch}{REGISTER}", branch))
 
 
-def _dues_cards(ws, branch, year, today, pdf):
+def _dues_cards(ws, branch, year, today, pdf) -> Made:
     from .duesdocs import CARDS, dues_cards
-    path = dues_cards(ws, branch, year, today=today)
-    return [path] + ([_pdf(ws, path, f"{year}年{branch}{CARDS}", branch)] if pdf else [])
+    return Made(_with_pdf(dues_cards(ws, branch, year, today=today), pdf, f"{year}年{branch}{CARDS}", branch))
 
 
-def _dues_notice(ws, branch, year, today, pdf):
+def _dues_notice(ws, branch, year, today, pdf) -> Made:
     from .duesdocs import NOTICE, dues_notice
-    path = dues_notice(ws, branch, year, today)
-    return [path] + ([_pdf(ws, path, f"{year}年{branch}{NOTICE}", branch)] if pdf else [])
+    return Made(_with_pdf(dues_notice(ws, branch, year, today), pdf, f"{year}年{branch}{NOTICE}", branch))
 
 
-def _duty(ws, branch, year, today, pdf):
+def _duty(ws, branch, year, today, pdf) -> Made:
     from .duty import REPORT, duty_report
     report, lists_docx, lists_xlsx, context = duty_report(ws, branch, year, today)
-    out = [report, lists_docx, lists_xlsx]
-    if pdf:
-        out.append(_pdf(ws, report, f"{year}年{branch}{REPORT}", branch))
-    return out, context
+    paths = _with_pdf(report, pdf, f"{year}年{branch}{REPORT}", branch)
+    summary = {"secretary": context["secretary"], "grade": context["vote_grade"],
+               "vote": str(context["vote_value"]) if context["vote_value"] is not None else None,
+               "average": str(context["average"])}
+    return Made([paths[0], lists_docx, lists_xlsx, *paths[1:]], summary)
 
 
-def _checks(ws, branch, year, today, pdf):
+def _checks(ws, branch, year, today, pdf) -> Made:
     from .assess import check_branch, load_standard
     from .checkdocs import inspection_sheet
     standard = load_standard(ws)
-    last = months_so_far(year, today)
     out = []
-    for month in range(1, last + 1):
+    for month in range(1, months_so_far(year, today) + 1):
         path = inspection_sheet(ws, check_branch(ws, branch, year, month, standard, today), today)
-        out.append(path)
-        if pdf:
-            out.append(_pdf(ws, path, f"{year}年{branch}月度检查表（{month}月）", branch))
-    return out
+        out += _with_pdf(path, pdf, f"{year}年{branch}月度检查表（{month}月）", branch)
+    return Made(out)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str                           # what the summary calls it
+    title: str                          # the document's own title, for bookmarks
+    make: Callable[..., Made]           # (ws, branch, year, today, pdf) → Made
+    per_month: bool = False             # one document a month: bookmarked by month
+
+
+BRANCH_STEPS = (Step("工作记录本", "党支部工作记录本", _record_book),
+                Step("党费收缴簿", "支部党费收缴簿", _dues_register),
+                Step("党费缴纳登记证", "个人党费缴纳登记证", _dues_cards),
+                Step("党费收缴公示", "党费收缴情况公示", _dues_notice),
+                Step("述职材料", "述职报告", _duty),
+                Step("月度检查表", "月度检查表", _checks, per_month=True))
 
 
 def _state(ws: Workspace, year: int, branch: str) -> Path:
@@ -157,37 +150,30 @@ def run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, res
         previous = state.get(step.name)
         if resume and previous and previous["inputs"] == digest and previous["pdf"] >= pdf and \
                 all(Path(p).exists() for p in previous["files"]):
-            run.skipped.append((step.name, [Path(p) for p in previous["files"]]))
-            paths = [Path(p) for p in previous["files"]]
-            if step.make == "_duty":
-                run.duty = previous.get("duty")
+            made = Made([Path(p) for p in previous["files"]], previous.get("summary", previous.get("duty")))
+            run.skipped.append((step.name, made.paths))
         else:
             try:
-                made = globals()[step.make](ws, branch, year, today, pdf)
+                made = step.make(ws, branch, year, today, pdf)
             except Exception as exc:   # one document failing never stops the others
                 run.failed.append((step.name, f"{type(exc).__name__}: {exc}"))
                 run.seconds[step.name] = time.perf_counter() - started
                 continue
-            if step.make == "_duty":
-                made, context = made
-                run.duty = {"secretary": context["secretary"], "grade": context["vote_grade"],
-                            "vote": str(context["vote_value"]) if context["vote_value"] is not None else None,
-                            "average": str(context["average"])}
-            paths = made
-            run.made.append((step.name, paths))
-            state[step.name] = {"inputs": digest, "pdf": pdf, "files": [str(p) for p in paths],
-                                "duty": run.duty if step.make == "_duty" else None,
-                                "at": dt.datetime.now().isoformat(timespec="seconds")}
+            run.made.append((step.name, made.paths))
+            state[step.name] = {"inputs": digest, "pdf": pdf, "files": [str(p) for p in made.paths],
+                                "summary": made.summary, "at": dt.datetime.now().isoformat(timespec="seconds")}
             write_atomic(state_path, json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8"))
+        if made.summary is not None:
+            run.duty = made.summary
         run.seconds[step.name] = time.perf_counter() - started
-        run.pdfs += [(_bookmark(step, p), p) for p in paths if p.suffix == ".pdf"]
+        run.pdfs += [(_bookmark(step, p), p) for p in made.paths if p.suffix == ".pdf"]
     return run
 
 
 def _bookmark(step: Step, path: Path) -> str:
     name = path.stem
-    if "（" in name and step.make == "_checks":
-        return "月度检查表" + name[name.index("（"):]
+    if step.per_month and "（" in name:
+        return step.title + name[name.index("（"):]
     return step.title
 
 

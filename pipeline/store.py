@@ -329,6 +329,37 @@ class Store:
             bases = [(1, record) for record in last.values()]
         return bases, used
 
+    def live_items(self, branch: str, received_by: dt.date | None = None) -> set[str]:
+        """Items of the branch's live ledgers, of files received by the end of `received_by`."""
+        query = (select(ledgers.c.item).join(submissions, ledgers.c.submission_id == submissions.c.id)
+                 .where(ledgers.c.branch == branch, ledgers.c.superseded_by.is_(None)))
+        if received_by is not None:
+            query = query.where(submissions.c.received_at < dt.datetime.combine(received_by, dt.time()) +
+                                dt.timedelta(days=1))
+        with self.engine.connect() as conn:
+            return {r.item for r in conn.execute(query)}
+
+    def latest_statuses(self, branch: str, year: int, until: dt.date) -> dict[str, str]:
+        """File name → status of its latest submission received in `year` up to the end of `until`."""
+        query = (select(submissions.c.file_name, submissions.c.status).where(
+            submissions.c.branch == branch,
+            submissions.c.received_at >= dt.datetime(year, 1, 1),
+            submissions.c.received_at < dt.datetime.combine(until, dt.time()) + dt.timedelta(days=1))
+            .order_by(submissions.c.id))
+        with self.engine.connect() as conn:
+            return {r.file_name: r.status for r in conn.execute(query)}
+
+    def live_record_data(self, branch: str | None = None):
+        """(item, encoded record) of every live record — the branch's and the college-wide ones
+        (registry, manual scores) — in a stable order: what a branch's documents are made from."""
+        query = (select(records.c.item, records.c.data).join(ledgers, records.c.ledger_id == ledgers.c.id)
+                 .where(records.c.superseded_by.is_(None), ledgers.c.superseded_by.is_(None))
+                 .order_by(records.c.id))
+        if branch is not None:
+            query = query.where((records.c.branch == branch) | (records.c.item.in_(("Z1", "M1"))))
+        with self.engine.connect() as conn:
+            yield from conn.execute(query)
+
     def submissions(self, limit: int = 100) -> list:
         with self.engine.connect() as conn:
             return conn.execute(select(submissions).order_by(submissions.c.id.desc()).limit(limit)).all()

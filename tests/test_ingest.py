@@ -176,3 +176,16 @@ def test_json_shape(registered, tmp_path):
     assert set(data) >= {"file", "status", "branch", "items", "issues"}
     assert set(data["issues"][0]) >= {"severity", "code", "sheet", "cell", "column", "value", "message"}
     json.dumps(data, ensure_ascii=False)
+
+
+def test_the_store_answers_with_the_day_of_receipt(with_roster, tmp_path):
+    """Named questions with an as-of date: what was received by a day, the latest status per file."""
+    store = with_roster.store
+    assert {"A1", "Z1"} - store.live_items(BRANCH) == {"Z1"}                    # Z1 is the college's
+    assert store.live_items(BRANCH, RECEIVED.date()) == {"A1"}
+    assert store.live_items(BRANCH, RECEIVED.date() - dt.timedelta(days=1)) == set()
+    bad = write_book(tmp_path / "花名册.xlsx", "A1", [[1, "张三"]])
+    ingest(bad, with_roster, received=RECEIVED + dt.timedelta(days=2))
+    assert store.latest_statuses(BRANCH, 2026, RECEIVED.date()) == {"花名册.xlsx": "accepted"}
+    assert store.latest_statuses(BRANCH, 2026, RECEIVED.date() + dt.timedelta(days=2)) == {"花名册.xlsx": "rejected"}
+    assert store.latest_statuses(BRANCH, 2027, dt.date(2027, 12, 31)) == {}
