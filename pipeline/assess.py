@@ -22,7 +22,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .formats import MEETING_TYPES
+from .formats import COMMITTEE_FROM, MEETING_TYPES, NEEDS_PHOTOS
 from .reconcile import branch_dues
 from .rules import add_years
 from .values import as_date
@@ -179,7 +179,7 @@ def member_count(f: Facts):
 
 
 def committee_set(f: Facts):
-    if f.full_members < 7:
+    if f.full_members < COMMITTEE_FROM:
         return None, f"正式党员{f.full_members}人，不需设支部委员会"
     b = f.basic or {}
     missing = [post for post in ("组织委员", "宣传委员") if not b.get(post)]
@@ -264,7 +264,7 @@ def talks_coverage(f: Facts):
 
 
 def committee_meeting_month(f: Facts):
-    if f.full_members < 7 and not f.meetings("B2"):
+    if f.full_members < COMMITTEE_FROM and not f.meetings("B2"):
         return None, "未设支部委员会"
     return _held(f.in_month("B2"), "支部委员会", f"{f.month}月")
 
@@ -335,7 +335,7 @@ def theme_day_month(f: Facts):
 
 
 def meetings_with_photos(f: Facts):
-    held = [r for c in ("B1", "B5", "B6", "B7") for r in f.in_month(c)]
+    held = [r for c in sorted(NEEDS_PHOTOS) for r in f.in_month(c)]
     if not held:
         return None, "本月无需附照片的活动"
     without = [f"{_d(r['日期'])}{r.get('会议类型', '')}" for r in held if not r.get("照片")]

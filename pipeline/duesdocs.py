@@ -282,10 +282,9 @@ def _working_days_later(day: dt.date, days: int) -> str:
 def funds(ws: Workspace, year: int) -> Path:
     """§6: 200 元 × members at the start of the year per branch, 5000 元 per 党总支, 350 元 × 12 for
     each secretary, and the 七一 awards recorded in E5 — every rate from the config."""
-    cfg = {"per_member": "200", "general_branch": "5000", "secretary_monthly": "350", "award_branch": "2000",
-           "award_general": "3000", **{k: str(v) for k, v in ws.section("funding").items()}}
-    per_member, general_rate = Decimal(cfg["per_member"]), Decimal(cfg["general_branch"])
-    stipend, award_branch = Decimal(cfg["secretary_monthly"]) * 12, Decimal(cfg["award_branch"])
+    cfg = ws.funding()
+    per_member, general_rate = cfg["per_member"], cfg["general_branch"]
+    stipend, award_branch = cfg["secretary_monthly"] * 12, cfg["award_branch"]
     start = dt.date(year, 1, 1)
     wb = Workbook()
     out = Book(wb)

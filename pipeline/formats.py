@@ -113,6 +113,9 @@ MEETING_TYPES = {
     "B7": ("民主评议党员", ("民主评议", "民主评议党员大会")),
     "B8": ("谈心谈话", ("谈话", "谈心", "谈心谈话记录")),
 }
+MEETING_ITEMS = frozenset({"B", *MEETING_TYPES})        # the register and each meeting type share B's fields
+NEEDS_PHOTOS = frozenset({"B1", "B5", "B6", "B7"})      # "有作为，必有记录，有照片可看"
+COMMITTEE_FROM = 7          # 正式党员7人以上的党支部设立支部委员会（支部工作条例）
 MEETING_ENUM = {name: syn for name, syn in MEETING_TYPES.values()}
 MEETING_CODE = {name: code for code, (name, _) in MEETING_TYPES.items()}
 RATING = {"好": ("优秀",), "较好": ("良好", "比较好"), "一般": ("合格", "基本合格"), "差": ("不合格", "较差")}
@@ -397,6 +400,11 @@ ITEM_LIST: tuple[Item, ...] = (
 )
 
 ITEMS: dict[str, Item] = {item.code: item for item in ITEM_LIST}
+
+
+def fields_item(code: str) -> Item:
+    """The item whose fields a record of `code` has: B's for every meeting type."""
+    return ITEMS["B"] if code in MEETING_ITEMS else ITEMS[code]
 EXCEL_ITEMS = tuple(i for i in ITEM_LIST if i.form in ("excel", "both") and i.code not in MEETING_TYPES)
 
 # Words in a title that are not part of the item name; instructions sheets.

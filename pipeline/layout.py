@@ -7,8 +7,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .formats import (EXCEL_ITEMS, FOOTER_WORDS, ITEMS, LABEL_INDEX, SKIP_SHEETS, Item,
-                      field_for, header_key, month_header, recognise_title)
+from .formats import (EXCEL_ITEMS, FOOTER_WORDS, ITEMS, LABEL_INDEX, MEETING_ITEMS, SKIP_SHEETS, Item,
+                      field_for, fields_item, header_key, month_header, recognise_title)
 from .branch import TITLE_BRANCH_RE
 from .issues import ERROR, WARNING, Issue, cell_ref
 from .readers import RawSheet, fill_merged
@@ -16,7 +16,6 @@ from .values import Bad, as_date, clean_text, fold, parse_date
 
 HEADER_SCAN_ROWS = 30
 GRID_TOTAL = "合计"
-MEETING_ITEMS = {"B", "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8"}
 
 
 @dataclass(frozen=True)
@@ -183,12 +182,12 @@ def _is_footer(values: list) -> bool:
 
 
 def _columns(item: Item, keys: list[str], texts: list[str], grid_allowed: bool) -> list[Column]:
-    fields_item = ITEMS["B"] if item.code in MEETING_ITEMS else item
+    fields = fields_item(item.code)
     cols = []
     for c, key in enumerate(keys):
         if not key:
             continue
-        fld = field_for(fields_item, key)
+        fld = field_for(fields, key)
         month = month_header(key) if grid_allowed and fld is None else None
         name = fld.name if fld else None
         if grid_allowed and key in ("合计", "全年合计", "年度合计", "小计", "总计", "合计元"):

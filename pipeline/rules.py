@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from .dues import percent_text
+from .formats import COMMITTEE_FROM
 from .reconcile import Payment, dues_flags, members_dues, months_so_far
 from .issues import ERROR, WARNING, Issue
 from .records import Context, Row
@@ -300,7 +301,7 @@ def branch_committee(rows: list[Row], ctx: Context):
         if ctx.roster is not None:
             full = sum(1 for m in ctx.roster if m.status == "正式党员")
             for post in ("组织委员", "宣传委员"):
-                if full >= 7 and post not in row.bad and not row.get(post):
+                if full >= COMMITTEE_FROM and post not in row.bad and not row.get(post):
                     yield row.issue(post, "committee-missing", f"本支部有正式党员 {full} 人，应设支部委员会，{post}不能为空",
                                     "正式党员7人以上的党支部设立支部委员会（3～5人）")
 

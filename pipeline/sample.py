@@ -14,6 +14,7 @@ from decimal import Decimal
 from stdnum.cn import ric
 
 from .dues import DuesRules
+from .formats import COMMITTEE_FROM
 from .rules import add_years
 
 GENERAL_BRANCHES = {
@@ -163,7 +164,7 @@ def make_college(seed: int = 2026, year: int = 2026, today: dt.date | None = Non
                 branch.members.append(person)
             full = [p for p in branch.members if p.status == "正式党员"]
             full.sort(key=lambda p: p.joined)
-            posts = ("书记", "组织委员", "宣传委员", "纪检委员", "副书记") if len(full) >= 7 else ("书记",)
+            posts = ("书记", "组织委员", "宣传委员", "纪检委员", "副书记") if len(full) >= COMMITTEE_FROM else ("书记",)
             for person, post in zip(full, posts):
                 person.post = post
             branches.append(branch)

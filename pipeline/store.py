@@ -16,7 +16,7 @@ from sqlalchemy import (Column, DateTime, ForeignKey, Index, Integer, MetaData, 
                         create_engine, event, func, select, update)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from .formats import ITEMS, Item
+from .formats import ITEMS, Item, fields_item
 from .issues import Issue, PipelineError
 from .records import Member
 from .values import as_date, match_key
@@ -140,10 +140,6 @@ def decode_record(item: Item, text: str) -> dict:
     return {k: decode_value(types.get(k, "text"), v) for k, v in json.loads(text).items()}
 
 
-def _fields_item(code: str) -> Item:
-    return ITEMS["B"] if code.startswith("B") else ITEMS[code]
-
-
 @dataclass(frozen=True)
 class LedgerRows:
     """An accepted sheet ready to store."""
@@ -237,7 +233,7 @@ class Store:
                             "record_key": key, "person": person,
                             "day": as_date(day).isoformat() if as_date(day) else None,
                             "source": sheet.source,
-                            "data": encode_record(_fields_item(row.item), row.values)})
+                            "data": encode_record(fields_item(row.item), row.values)})
         if not payload:
             return
         conn.execute(records.insert(), payload)
@@ -278,7 +274,7 @@ class Store:
         if period is not None:
             query = query.where(ledgers.c.period == period)
         with self.engine.connect() as conn:
-            return [decode_record(_fields_item(r.item), r.data) for r in conn.execute(query)]
+            return [decode_record(fields_item(r.item), r.data) for r in conn.execute(query)]
 
     def registry(self) -> list[dict]:
         """The registered branches (the live 党组织设置表)."""

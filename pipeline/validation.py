@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .formats import ITEMS, MEETING_CODE, Field, Item
+from .formats import MEETING_CODE, MEETING_ITEMS, Field, Item, fields_item
 from .issues import ERROR, WARNING, Issue, show_value
-from .layout import GRID_TOTAL, MEETING_ITEMS, Column, Layout
+from .layout import GRID_TOTAL, Column, Layout
 from .records import Context, Row
 from .values import UNCALCULATED, Bad, CellError, TYPE_FORMS, as_date, is_blank
 
@@ -68,7 +68,7 @@ def cast_cell(fld: Field, col: Column, line: int, sheet: str, raw, item_code: st
 
 def missing_columns(layout: Layout, item_codes: set[str]) -> list[Issue]:
     """Required columns absent from the header: one error each, not one per row."""
-    item = ITEMS["B"] if layout.item.code in MEETING_ITEMS else layout.item
+    item = fields_item(layout.item.code)
     present = {c.field for c in layout.columns if c.field}
     if layout.grid:
         present |= {"月份", "实缴金额"}
@@ -91,7 +91,7 @@ def missing_columns(layout: Layout, item_codes: set[str]) -> list[Issue]:
 def parse_rows(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
     if layout.grid:
         return _parse_grid(layout, ctx)
-    item = ITEMS["B"] if layout.item.code in MEETING_ITEMS else layout.item
+    item = fields_item(layout.item.code)
     cols = [(c, item.by_name[c.field]) for c in layout.columns if c.field in item.by_name]
     type_col = next(((c, f) for c, f in cols if f.name == "会议类型"), None)
     rows, issues, codes = [], [], set()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .formats import ITEMS, MEETING_TYPES, header_key
+from .formats import ITEMS, MEETING_TYPES, NEEDS_PHOTOS, header_key
 from .issues import ERROR, WARNING, Issue
 from .branch import TITLE_BRANCH_RE, BranchClaim, resolve_branch
 from .layout import Column
@@ -97,7 +97,7 @@ def _check_meeting(doc: WordDoc, code: str, branch, received: dt.date, ws, resul
     if pictures:
         row.values["照片"] = pictures
     issues += [Issue("picture-format", WARNING, note) for note in notes]
-    if not pictures and code in ("B1", "B5", "B6", "B7"):
+    if not pictures and code in NEEDS_PHOTOS:
         issues.append(Issue("no-photo", WARNING, "会议记录中没有照片", hint="“有作为，必有记录，有照片可看”：请附活动照片"))
     if not body and code != "B8":
         issues.append(Issue("no-body", WARNING, "没有会议内容（发言记录）", hint="请在“会议内容：”后记录主要发言和讨论情况"))

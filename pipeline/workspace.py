@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
@@ -23,6 +24,10 @@ from .issues import PipelineError
 from .readers import Limits
 
 CONFIG_NAME = "taizhang.toml"
+# §6 funding rules of the college practice: the defaults, written into a new taizhang.toml and used
+# for any key a workspace's config leaves out
+FUNDING_DEFAULTS = {"per_member": 200, "general_branch": 5000, "secretary_monthly": 350, "award_branch": 2000,
+                    "award_general": 3000}
 DB_NAME = "taizhang.db"
 DEFAULT_CONFIG = """\
 # taizhang 工作区配置（TOML 格式）。修改后重新运行命令即可生效。
@@ -48,12 +53,7 @@ max_file_mb = 50
 
 [funding]
 # 活动经费标准（元）：支部活动经费按年初党员数每人每年；党总支每年；支部书记岗位津贴每月；“七一”先进党支部奖励
-per_member = 200
-general_branch = 5000
-secretary_monthly = 350
-award_branch = 2000
-award_general = 3000
-"""
+""" + "".join(f"{key} = {value}\n" for key, value in FUNDING_DEFAULTS.items())
 @dataclass
 class Workspace:
     home: Path
@@ -88,6 +88,11 @@ class Workspace:
 
     def section(self, name: str) -> dict:
         return self.config.get(name, {}) or {}
+
+    def funding(self) -> dict[str, Decimal]:
+        """The §6 funding standards: the workspace's config over the defaults."""
+        merged = FUNDING_DEFAULTS | self.section("funding")
+        return {key: Decimal(str(value)) for key, value in merged.items()}
 
     inbox = property(lambda self: self.home / "inbox")
     outbox = property(lambda self: self.home / "outbox")

@@ -65,3 +65,14 @@ def test_one_definition_of_dues_due_and_unpaid_runs():
         assert [n for n, t in text.items() if constant in t] == ["reconcile.py"], constant
     # nobody counts months so far by hand any more
     assert [n for n, t in text.items() if re.search(r"12 if year < today\.year else", t)] == ["reconcile.py"]
+
+
+def test_facts_several_modules_need_are_written_once():
+    """Which meetings need photos, when a committee is needed, which items share B's fields, the
+    funding standards: each stands in one place (formats / workspace) and is read from there."""
+    text = {p.name: p.read_text("utf-8") for p in PIPELINE.rglob("*.py")}
+    assert [n for n, t in text.items() if re.search(r'\("B1", "B5", "B6", "B7"\)|\{"B1", "B5", "B6", "B7"\}', t)] \
+        == ["formats.py"]
+    assert [n for n, t in text.items() if re.search(r"(full|members)\w*\)? *(>=|<) *7\b", t)] == []
+    assert [n for n, t in text.items() if 'ITEMS["B"] if' in t] == ["formats.py"]
+    assert [n for n, t in text.items() if re.search(r'"per_member"\s*:', t)] == ["workspace.py"]
