@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.issues import PipelineError
+from pipeline.core.issues import PipelineError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -128,7 +128,7 @@ def validate(ctx, files, branch, as_json):
       taizhang validate 花名册.xlsx 党费收缴登记表.xlsx
       taizhang validate --json 花名册.xlsx
     """
-    from pipeline.ingest import validate_path
+    from pipeline.operations.ingest import validate_path
     _run_files(ctx, _workspace(ctx), validate_path, files, branch, as_json)
 
 
@@ -145,8 +145,8 @@ def ingest(ctx, files, branch, as_json):
       taizhang ingest 党组织设置表.xlsx
       taizhang --home /srv/taizhang ingest --json inbox/*.xlsx
     """
-    from pipeline.ingest import ingest as ingest_file
-    from pipeline.ingest import recover
+    from pipeline.operations.ingest import ingest as ingest_file
+    from pipeline.operations.ingest import recover
     ws = _workspace(ctx)
     ws.init()
     recover(ws)           # claims left by a killed process (a live one's are locked and left alone)
@@ -171,7 +171,7 @@ def watch(ctx, polling, native, once, delay, rescan, quiet):
       taizhang --home /mnt/党建共享 watch --polling 10
       taizhang watch --once          # 计划任务：处理一遍就退出
     """
-    from pipeline.watcher import Watcher, WorkspaceLock, network_fs_type, setup_logging
+    from pipeline.operations.watcher import Watcher, WorkspaceLock, network_fs_type, setup_logging
     ws = _workspace(ctx)
     ws.init()
     setup_logging(ws, quiet)
@@ -204,8 +204,8 @@ def service(ctx, user, polling, target):
       sudo taizhang --home /srv/taizhang service --write /etc/systemd/system/taizhang.service
     """
     import shutil as _shutil
-    from pipeline.watcher import systemd_unit
-    from pipeline.files import write_atomic
+    from pipeline.operations.watcher import systemd_unit
+    from pipeline.core.files import write_atomic
     ws = _workspace(ctx)
     script = Path(sys.executable).with_name("taizhang")
     executable = str(script) if script.exists() else (_shutil.which("taizhang")
@@ -245,7 +245,7 @@ def record_book(ctx, branches, everyone, year, pdf, as_json):
       taizhang generate record-book --all --year 2026
     """
     import datetime as _dt
-    from pipeline.recordbook import generate_all
+    from pipeline.documents.recordbook import generate_all
     if not branches and not everyone:
         raise click.UsageError("请用 --branch 指定党支部，或用 --all 生成全部")
     ws = _workspace(ctx)
@@ -273,8 +273,8 @@ def _branch_year(ctx, branch: str, year: int | None):
 
 
 def _pdf_of(path: Path, title: str, author: str) -> Path | None:
-    from pipeline.convert import ConversionError
-    from pipeline.pdf import to_pdf
+    from pipeline.reading.convert import ConversionError
+    from pipeline.documents.pdf import to_pdf
     try:
         return to_pdf(path, path.with_suffix(".pdf"), title=title, author=author, subject=title, headings=[])
     except ConversionError as exc:
@@ -298,7 +298,7 @@ def dues_register_command(ctx, branch, year, pdf):
     示例：
       taizhang generate dues-register --branch 机电工程学院教工党支部 --year 2026 --pdf
     """
-    from pipeline.duesdocs import REGISTER, dues_register
+    from pipeline.documents.dues import REGISTER, dues_register
     ws, year = _branch_year(ctx, branch, year)
     path = dues_register(ws, branch, year)
     click.echo(str(path))
@@ -319,7 +319,7 @@ def dues_cards_command(ctx, branch, year, member):
       taizhang generate dues-cards --branch 机电工程学院教工党支部 --year 2026
       taizhang generate dues-cards --branch 机电工程学院教工党支部 --member 张三
     """
-    from pipeline.duesdocs import dues_cards
+    from pipeline.documents.dues import dues_cards
     ws, year = _branch_year(ctx, branch, year)
     click.echo(str(dues_cards(ws, branch, year, member)))
 
@@ -335,7 +335,7 @@ def dues_notice_command(ctx, branch, year):
     示例：
       taizhang generate dues-notice --branch 机电工程学院教工党支部 --year 2026
     """
-    from pipeline.duesdocs import dues_notice
+    from pipeline.documents.dues import dues_notice
     ws, year = _branch_year(ctx, branch, year)
     click.echo(str(dues_notice(ws, branch, year)))
 
@@ -351,7 +351,7 @@ def funds_command(ctx, year):
       taizhang generate funds --year 2026
     """
     import datetime as _dt
-    from pipeline.duesdocs import funds
+    from pipeline.documents.dues import funds
     click.echo(str(funds(_workspace(ctx), year or _dt.date.today().year)))
 
 
@@ -368,8 +368,8 @@ def check(ctx, month_text, branches, as_json):
       taizhang check --month 2026-11
       taizhang check --month 2026-11 --branch 机电工程学院教工党支部
     """
-    from pipeline.checkdocs import run_check
-    from pipeline.values import Bad, parse_month
+    from pipeline.documents.monthly import run_check
+    from pipeline.core.values import Bad, parse_month
     month = parse_month(month_text)
     if isinstance(month, Bad):
         raise click.UsageError(f"月份写法不对：{month_text}（如 2026-11）")
@@ -400,7 +400,7 @@ def duty_report_command(ctx, branch, general, everyone, year):
       taizhang generate duty-report --all --year 2026
     """
     import datetime as _dt
-    from pipeline.duty import all_duty_reports, duty_report, duty_report_general
+    from pipeline.documents.duty import all_duty_reports, duty_report, duty_report_general
     year = year or _dt.date.today().year
     if general:
         for path in duty_report_general(_workspace(ctx), general, year):
@@ -433,7 +433,7 @@ def year_end_command(ctx, year, jobs, branches, no_pdf, resume, quiet):
       taizhang year-end --year 2026 --resume          # 中断后继续
       taizhang year-end --year 2026 --branch 机电工程学院教工党支部 --no-pdf
     """
-    from pipeline.batch import summary, year_end
+    from pipeline.operations.batch import summary, year_end
     ws = _workspace(ctx)
     total = len(branches) or len(ws.store.registry())
     bar = None if quiet else click.progressbar(length=total, label="年终批处理", show_eta=True, show_pos=True,
@@ -459,7 +459,7 @@ def verify_archive_command(directory):
     示例：
       taizhang verify-archive outbox/2026
     """
-    from pipeline.batch import verify_archive
+    from pipeline.operations.batch import verify_archive
     if not (directory / "manifest.json").exists():
         raise click.UsageError(f"{directory} 中没有 manifest.json")
     changed, missing, checked = verify_archive(directory)
@@ -483,7 +483,7 @@ def templates(ctx, out):
       taizhang templates
       taizhang templates --out 模板
     """
-    from pipeline.blank import write_templates
+    from pipeline.documents.blank import write_templates
     ws = _workspace(ctx)
     folder = out or ws.outbox / "空白台账模板"
     paths = write_templates(folder)
@@ -503,7 +503,7 @@ def demo(directory, seed, quiet):
       taizhang demo
       taizhang demo --dir /tmp/taizhang-demo
     """
-    from pipeline.demo import run_demo
+    from pipeline.samples.demo import run_demo
     summary = run_demo(directory, seed=seed, progress=not quiet)
     click.echo(summary)
 

@@ -16,11 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.blank import save_workbook  # noqa: E402
-from pipeline.checkdocs import run_check  # noqa: E402
-from pipeline.demo import dues_workbook, meeting_workbook, member_workbook, registry_workbook  # noqa: E402
-from pipeline.ingest import ingest  # noqa: E402
-from pipeline.sample import Branch, College, make_college  # noqa: E402
+from pipeline.documents.blank import save_workbook  # noqa: E402
+from pipeline.documents.monthly import run_check  # noqa: E402
+from pipeline.samples.demo import dues_workbook, meeting_workbook, member_workbook, registry_workbook  # noqa: E402
+from pipeline.operations.ingest import ingest  # noqa: E402
+from pipeline.samples.college import Branch, College, make_college  # noqa: E402
 from pipeline.workspace import Workspace  # noqa: E402
 
 TODAY = dt.date(2026, 11, 27)

@@ -20,12 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from openpyxl import Workbook, load_workbook  # noqa: E402
 
-from pipeline.blank import add_ledger_sheet, save_workbook  # noqa: E402
-from pipeline.demo import _grid_sheet, registry_workbook, roster_rows  # noqa: E402
-from pipeline.dues import DuesRules  # noqa: E402
-from pipeline.formats import ITEMS  # noqa: E402
-from pipeline.ingest import check_file, ingest  # noqa: E402
-from pipeline.sample import Branch, _person, make_college  # noqa: E402
+from pipeline.documents.blank import add_ledger_sheet, save_workbook  # noqa: E402
+from pipeline.samples.demo import _grid_sheet, registry_workbook, roster_rows  # noqa: E402
+from pipeline.dues.rates import DuesRules  # noqa: E402
+from pipeline.core.formats import ITEMS  # noqa: E402
+from pipeline.operations.ingest import check_file, ingest  # noqa: E402
+from pipeline.samples.college import Branch, _person, make_college  # noqa: E402
 from pipeline.workspace import Workspace  # noqa: E402
 
 RECEIVED = dt.datetime(2026, 11, 27, 10, 0)
@@ -75,7 +75,7 @@ def ours(path: Path, ws: Workspace) -> tuple[float, float, int]:
     from types import SimpleNamespace
     from uuid import uuid4
 
-    from pipeline.ingest import _submission_row
+    from pipeline.operations.ingest import _submission_row
     result.sha256 = uuid4().hex             # each repeat is a new acceptance
     result.stored = result.receipt = path
     ws.store.record_submission(_submission_row(result, SimpleNamespace(file=path, token=None)), result.ledgers,

@@ -16,14 +16,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.blank import save_workbook  # noqa: E402
-from pipeline.convert import Converter, convert_cold, find_soffice  # noqa: E402
-from pipeline.demo import registry_workbook, roster_rows  # noqa: E402
-from pipeline.ingest import ingest  # noqa: E402
-from pipeline.recordbook import generate  # noqa: E402
-from pipeline.sample import make_college, make_png  # noqa: E402
+from pipeline.documents.blank import save_workbook  # noqa: E402
+from pipeline.reading.convert import Converter, convert_cold, find_soffice  # noqa: E402
+from pipeline.samples.demo import registry_workbook, roster_rows  # noqa: E402
+from pipeline.operations.ingest import ingest  # noqa: E402
+from pipeline.documents.recordbook import generate  # noqa: E402
+from pipeline.samples.college import make_college, make_png  # noqa: E402
 from pipeline.workspace import Workspace  # noqa: E402
-from pipeline.wordsample import save_document, table_record  # noqa: E402
+from pipeline.samples.word import save_document, table_record  # noqa: E402
 from tests.conftest import write_book  # noqa: E402
 
 BRANCH = "机电工程学院教工党支部"

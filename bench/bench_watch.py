@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.blank import save_workbook  # noqa: E402
-from pipeline.demo import registry_workbook  # noqa: E402
-from pipeline.ingest import ingest  # noqa: E402
-from pipeline.sample import make_college  # noqa: E402
+from pipeline.documents.blank import save_workbook  # noqa: E402
+from pipeline.samples.demo import registry_workbook  # noqa: E402
+from pipeline.operations.ingest import ingest  # noqa: E402
+from pipeline.samples.college import make_college  # noqa: E402
 from pipeline.workspace import Workspace  # noqa: E402
 from tests.conftest import write_book  # noqa: E402
 

@@ -17,12 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.batch import year_end  # noqa: E402
-from pipeline.blank import save_workbook  # noqa: E402
-from pipeline.demo import (dues_workbook, general_workbook, meeting_workbook, member_workbook,  # noqa: E402
+from pipeline.operations.batch import year_end  # noqa: E402
+from pipeline.documents.blank import save_workbook  # noqa: E402
+from pipeline.samples.demo import (dues_workbook, general_workbook, meeting_workbook, member_workbook,  # noqa: E402
                            registry_workbook, service_workbook)
-from pipeline.ingest import ingest  # noqa: E402
-from pipeline.sample import make_college  # noqa: E402
+from pipeline.operations.ingest import ingest  # noqa: E402
+from pipeline.samples.college import make_college  # noqa: E402
 from pipeline.workspace import Workspace  # noqa: E402
 
 

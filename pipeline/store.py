@@ -16,10 +16,10 @@ from sqlalchemy import (Column, DateTime, ForeignKey, Index, Integer, MetaData, 
                         create_engine, event, func, select, update)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from .formats import ITEMS, Item, fields_item
-from .issues import Issue, PipelineError
-from .records import Member
-from .values import as_date, match_key
+from pipeline.core.formats import ITEMS, Item, fields_item
+from pipeline.core.issues import Issue, PipelineError
+from pipeline.core.records import Member
+from pipeline.core.values import as_date, match_key
 
 metadata = MetaData()
 

@@ -18,10 +18,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .dues import DuesRules, load_bands
-from .files import write_atomic
-from .issues import PipelineError
-from .readers import Limits
+from pipeline.dues.rates import DuesRules, load_bands
+from pipeline.core.files import write_atomic
+from pipeline.core.issues import PipelineError
+from pipeline.reading.excel import Limits
 
 CONFIG_NAME = "taizhang.toml"
 # §6 funding rules of the college practice: the defaults, written into a new taizhang.toml and used
@@ -107,7 +107,7 @@ class Workspace:
 
     @cached_property
     def store(self):
-        from .store import Store
+        from pipeline.store import Store
         self.home.mkdir(parents=True, exist_ok=True)
         return Store(self.db_url)
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from pipeline.blank import FIRST_DATA_ROW, add_ledger_sheet, save_workbook
-from pipeline.demo import registry_workbook, roster_rows
-from pipeline.formats import ITEMS
-from pipeline.ingest import ingest
-from pipeline.sample import make_college
+from pipeline.documents.blank import FIRST_DATA_ROW, add_ledger_sheet, save_workbook
+from pipeline.samples.demo import registry_workbook, roster_rows
+from pipeline.core.formats import ITEMS
+from pipeline.operations.ingest import ingest
+from pipeline.samples.college import make_college
 from pipeline.workspace import Workspace
 
 RECEIVED = dt.datetime(2026, 11, 27, 10, 0)

@@ -8,14 +8,14 @@ import docx
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.assess import RULES, Facts, check_branch, load_standard
-from pipeline.checkdocs import run_check
-from pipeline.demo import roster_rows
-from pipeline.duty import duty_report, grading, vote_result
-from pipeline.ingest import ingest
-from pipeline.issues import PipelineError
-from pipeline.sample import make_png
-from pipeline.wordsample import save_document, table_record
+from pipeline.checking.monthly import RULES, Facts, check_branch, load_standard
+from pipeline.documents.monthly import run_check
+from pipeline.samples.demo import roster_rows
+from pipeline.documents.duty import duty_report, grading, vote_result
+from pipeline.operations.ingest import ingest
+from pipeline.core.issues import PipelineError
+from pipeline.samples.college import make_png
+from pipeline.samples.word import save_document, table_record
 
 from .conftest import BRANCH, RECEIVED, write_book
 
@@ -33,8 +33,8 @@ def put(ws, tmp_path, name, code, rows, branch=BRANCH, headers=None):
 def stores(college, tmp_path_factory):
     """BRANCH in good order for 2026-03; BAD with a 8-member roster and little else. Built once:
     the tests only read it (the manual-sheet test scores its own copy)."""
-    from pipeline.blank import save_workbook
-    from pipeline.demo import registry_workbook
+    from pipeline.documents.blank import save_workbook
+    from pipeline.samples.demo import registry_workbook
     from pipeline.workspace import Workspace
     tmp_path = tmp_path_factory.mktemp("assess")
     ws = Workspace.open(tmp_path / "ws")
@@ -59,7 +59,7 @@ def stores(college, tmp_path_factory):
         path = tmp_path / f"{kind}.docx"
         save_document(table_record(meeting, BRANCH, [make_png(seed=day.day)]), path)
         assert ingest(path, ws, received=RECEIVED).status == "accepted"
-    from pipeline.wordsample import plan_document
+    from pipeline.samples.word import plan_document
     plan = tmp_path / "计划.docx"
     save_document(plan_document(BRANCH, 2026, "计划", ["一、任务"]), plan)
     ingest(plan, ws, received=RECEIVED)
@@ -203,7 +203,7 @@ def test_inspection_sheet_and_duty_report_match_the_store(stores):
 
 
 def test_general_branch_report_adds_up_its_branches(stores):
-    from pipeline.duty import duty_report_general
+    from pipeline.documents.duty import duty_report_general
     report, lists_docx, lists_xlsx = duty_report_general(stores, "机电工程学院党总支", 2026, dt.date(2026, 3, 31))
     assert report.parent.name == "机电工程学院党总支" and lists_xlsx.exists()
     document = docx.Document(str(report))

@@ -7,8 +7,8 @@ import zipfile
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook
 
-from pipeline.ingest import check_file, ingest
-from pipeline.readers import OLE_MAGIC, Limits, inspect_file
+from pipeline.operations.ingest import check_file, ingest
+from pipeline.reading.excel import OLE_MAGIC, Limits, inspect_file
 
 from .conftest import RECEIVED, errors, write_book
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from pipeline.issues import CODES, ERROR, SEVERITIES, WARNING, Issue
+from pipeline.core.issues import CODES, ERROR, SEVERITIES, WARNING, Issue
 
 PIPELINE = Path(__file__).resolve().parent.parent / "pipeline"
 # where a code stands in each emitting call: Issue(code, …), row.issue(field, code, …), Bad(code, …),

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from cli import main
-from pipeline.blank import FIRST_DATA_ROW
-from pipeline.demo import registry_workbook
-from pipeline.blank import save_workbook
-from pipeline.formats import EXCEL_ITEMS
+from pipeline.documents.blank import FIRST_DATA_ROW
+from pipeline.samples.demo import registry_workbook
+from pipeline.documents.blank import save_workbook
+from pipeline.core.formats import EXCEL_ITEMS
 
 from .conftest import BRANCH, write_book
 

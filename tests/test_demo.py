@@ -5,8 +5,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from pipeline.demo import demo_files
-from pipeline.sample import make_college
+from pipeline.samples.demo import demo_files
+from pipeline.samples.college import make_college
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_demo_refuses_to_wipe_a_folder_that_is_not_a_demo(tmp_path):
 
 
 def test_record_books_for_every_branch(demo_home):
-    from pipeline.convert import find_soffice
+    from pipeline.reading.convert import find_soffice
     home, output = demo_home
     books = sorted((home / "outbox" / "2026").glob("*/2026年*党支部工作记录本.docx"))
     assert len(books) == 20 and "年终批处理完成" in output
@@ -114,7 +114,7 @@ def test_year_end_archive_bookmarks_and_verification(demo_home, tmp_path):
 
     from pypdf import PdfReader
 
-    from pipeline.convert import find_soffice
+    from pipeline.reading.convert import find_soffice
     home, _ = demo_home
     year = home / "outbox" / "2026"
     runner = CliRunner()

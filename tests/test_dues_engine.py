@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.dues import DuesRules
-from pipeline.ingest import ingest
-from pipeline.reconcile import (Payment, branch_dues, dues_flags, members_dues, months_so_far, unpaid_runs)
-from pipeline.records import Member
+from pipeline.dues.rates import DuesRules
+from pipeline.operations.ingest import ingest
+from pipeline.dues.ledger import (Payment, branch_dues, dues_flags, members_dues, months_so_far, unpaid_runs)
+from pipeline.core.records import Member
 
 from .conftest import BRANCH, RECEIVED, codes, write_book
 
@@ -141,7 +141,7 @@ def test_every_dues_warning_code_is_emitted_from_the_engine(code, with_roster, t
 # --- documents read the engine ------------------------------------------------------------
 
 def test_the_record_book_and_the_register_show_the_same_dues(with_roster, tmp_path):
-    from pipeline.recordbook import book_context
+    from pipeline.documents.recordbook import book_context
     roster = with_roster.store.roster(BRANCH, 2026)
     names = [m.name for m in roster if m.joined and m.joined.year < 2025][:3]
     rows = c2_rows(names[0], [1, 2, 3]) + c2_rows(names[1], range(1, 12), "50.00") + c2_rows(names[2], [5])

@@ -9,12 +9,12 @@ import docx
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.blank import save_workbook
-from pipeline.demo import RAISE_BRANCH, dues_workbook, roster_rows
-from pipeline.dues import DuesRules
-from pipeline.duesdocs import capital, dues_cards, dues_notice, dues_register, funds
-from pipeline.ingest import ingest
-from pipeline.reconcile import branch_dues, month_due
+from pipeline.documents.blank import save_workbook
+from pipeline.samples.demo import RAISE_BRANCH, dues_workbook, roster_rows
+from pipeline.dues.rates import DuesRules
+from pipeline.documents.dues import capital, dues_cards, dues_notice, dues_register, funds
+from pipeline.operations.ingest import ingest
+from pipeline.dues.ledger import branch_dues, month_due
 
 from .conftest import RECEIVED, write_book
 

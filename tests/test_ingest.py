@@ -6,8 +6,8 @@ import sqlite3
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.demo import roster_rows
-from pipeline.ingest import check_file, ingest
+from pipeline.samples.demo import roster_rows
+from pipeline.operations.ingest import check_file, ingest
 
 from .conftest import BRANCH, RECEIVED, codes, errors, write_book
 
@@ -151,8 +151,8 @@ def test_a_state_ledger_with_a_header_and_no_rows_is_rejected(registered, tmp_pa
 def test_roster_in_the_same_workbook_is_used_for_later_sheets(registered, college, tmp_path):
     from openpyxl import Workbook
 
-    from pipeline.blank import add_ledger_sheet, save_workbook
-    from pipeline.formats import ITEMS
+    from pipeline.documents.blank import add_ledger_sheet, save_workbook
+    from pipeline.core.formats import ITEMS
     branch = college.branch(BRANCH)
     wb = Workbook()
     wb.remove(wb.active)

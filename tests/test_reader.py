@@ -3,9 +3,9 @@ import datetime as dt
 
 from openpyxl import Workbook
 
-from pipeline.formats import EXCEL_ITEMS, ITEMS, header_key, recognise_title
-from pipeline.layout import layout_sheet
-from pipeline.readers import fill_merged, read_workbook
+from pipeline.core.formats import EXCEL_ITEMS, ITEMS, header_key, recognise_title
+from pipeline.reading.layout import layout_sheet
+from pipeline.reading.excel import fill_merged, read_workbook
 
 from .conftest import BRANCH
 

@@ -8,11 +8,11 @@ import pytest
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
-from pipeline.convert import find_soffice
-from pipeline.ingest import ingest
-from pipeline.recordbook import generate, generate_all
-from pipeline.sample import make_png
-from pipeline.wordsample import save_document, table_record
+from pipeline.reading.convert import find_soffice
+from pipeline.operations.ingest import ingest
+from pipeline.documents.recordbook import generate, generate_all
+from pipeline.samples.college import make_png
+from pipeline.samples.word import save_document, table_record
 
 from .conftest import BRANCH, RECEIVED, write_book
 

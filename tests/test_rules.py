@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from stdnum.cn import ric
 
-from pipeline.dues import DuesRules
-from pipeline.formats import EXCEL_ITEMS, ITEMS
-from pipeline.ingest import check_file
+from pipeline.dues.rates import DuesRules
+from pipeline.core.formats import EXCEL_ITEMS, ITEMS
+from pipeline.operations.ingest import check_file
 
 from .conftest import BRANCH, RECEIVED, codes, errors, write_book
 

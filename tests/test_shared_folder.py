@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.blank import save_workbook
-from pipeline.demo import registry_workbook
-from pipeline.files import TEMP_PREFIX, reserve, safe_name
-from pipeline.ingest import ingest
-from pipeline.wordsample import save_document, table_record
+from pipeline.documents.blank import save_workbook
+from pipeline.samples.demo import registry_workbook
+from pipeline.core.files import TEMP_PREFIX, reserve, safe_name
+from pipeline.operations.ingest import ingest
+from pipeline.samples.word import save_document, table_record
 from pipeline.workspace import Workspace
 
 from .conftest import BRANCH, write_book
@@ -102,7 +102,7 @@ def test_reserve_never_shares_a_name_and_marks_its_owner(tmp_path):
     first = reserve(tmp_path, "花名册.xlsx", "t1")
     second = reserve(tmp_path, "花名册.xlsx", "t2")
     assert (first.name, second.name) == ("花名册.xlsx", "花名册(2).xlsx")
-    from pipeline.files import is_reservation, release
+    from pipeline.core.files import is_reservation, release
     assert is_reservation(first, "t1") and not is_reservation(first, "t2")
     assert not release(first, "t2") and first.exists()          # never someone else's
     first.write_bytes(b"real content")
@@ -186,7 +186,7 @@ def test_cli_and_watcher_on_one_inbox_never_double_or_crash(home, tmp_path):
 
 def test_same_names_while_the_archive_is_blocked_are_both_kept(home, tmp_path):
     """Two different 花名册.xlsx arrive while the archive cannot be written; on the retry both are kept."""
-    from pipeline.watcher import Watcher
+    from pipeline.operations.watcher import Watcher
     ws = Workspace.open(home)
     blocker = ws.archive / "2026" / BRANCH
     blocker.parent.mkdir(parents=True, exist_ok=True)
@@ -205,7 +205,7 @@ def test_same_names_while_the_archive_is_blocked_are_both_kept(home, tmp_path):
 
 
 def test_a_dropped_receipt_name_is_never_overwritten(home, tmp_path):
-    from pipeline.watcher import Watcher
+    from pipeline.operations.watcher import Watcher
     ws = Workspace.open(home)
     folder = ws.inbox / BRANCH
     folder.mkdir()
@@ -321,9 +321,9 @@ def test_a_stalled_copy_is_waited_for_not_judged_half_written(home, tmp_path):
 
 def test_a_copy_that_goes_on_after_the_claim_is_waited_for(home, tmp_path):
     """A writer on another host cannot be seen: the claimed file is watched until it is quiet."""
-    from pipeline.claims import claim_moved, claim_root
-    from pipeline.ingest import ingest_claim
-    from pipeline.watcher import Watcher
+    from pipeline.operations.claims import claim_moved, claim_root
+    from pipeline.operations.ingest import ingest_claim
+    from pipeline.operations.watcher import Watcher
     ws = Workspace.open(home)
     data = roster_file(tmp_path / "完整.xlsx", 10).read_bytes()
     (ws.inbox / BRANCH).mkdir()
@@ -368,7 +368,7 @@ def test_deleting_the_lock_file_does_not_let_a_second_watcher_in(home):
 CRASH = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, sys.argv[1])
-    import pipeline.ingest as ingest_module
+    import pipeline.operations.ingest as ingest_module
     from pipeline.workspace import Workspace
     stage = sys.argv[4]
     def die(*args, **kwargs):
@@ -461,8 +461,8 @@ def test_stale_temp_files_are_swept_at_start_and_fresh_ones_left(home):
 
 def test_an_internal_error_and_its_traceback_reach_the_log_file(home, monkeypatch):
     """The receipt tells users to ask the administrator to read the log: the traceback must be there."""
-    import pipeline.ingest as ingest_module
-    from pipeline.watcher import Watcher, setup_logging
+    import pipeline.operations.ingest as ingest_module
+    from pipeline.operations.watcher import Watcher, setup_logging
     roster_file(home / "inbox" / "花名册.xlsx", 1)
     ws = Workspace.open(home)
     setup_logging(ws, quiet=True)
@@ -538,7 +538,7 @@ def test_a_child_started_by_us_dies_when_its_parent_is_killed(tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import subprocess, sys, time
         sys.path.insert(0, {str(ROOT)!r})
-        from pipeline.convert import die_with_parent
+        from pipeline.reading.convert import die_with_parent
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], preexec_fn=die_with_parent)
         open({str(pidfile)!r}, "w").write(str(child.pid))
         time.sleep(120)
@@ -555,7 +555,7 @@ def test_a_child_started_by_us_dies_when_its_parent_is_killed(tmp_path):
 def test_an_orphaned_office_of_ours_is_stopped_at_start(tmp_path):
     import tempfile
 
-    from pipeline.convert import OWNER_FILE, sweep_orphans
+    from pipeline.reading.convert import OWNER_FILE, sweep_orphans
     profile = Path(tempfile.mkdtemp(prefix="tz-lo-warm-"))
     stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)",
                                  "-env:UserInstallation=" + (profile / "profile").resolve().as_uri()],
@@ -582,7 +582,7 @@ RACE = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, sys.argv[1])
     from pathlib import Path
-    from pipeline.claims import claim_moved, open_claims
+    from pipeline.operations.claims import claim_moved, open_claims
     root, inbox, role = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
     ends = time.monotonic() + 4
     n = 0
@@ -618,7 +618,7 @@ def test_claiming_and_recovery_at_the_same_time_never_fail(tmp_path):
 
 
 def test_a_blocked_work_folder_never_kills_the_watcher(home):
-    from pipeline.watcher import Watcher
+    from pipeline.operations.watcher import Watcher
     ws = Workspace.open(home)
     watcher = Watcher(ws, delay=0.05)
     (ws.work).rmdir()
@@ -681,7 +681,7 @@ def test_hidden_and_temporary_names_are_not_taken_by_the_cli(home):
 
 
 def test_a_copy_cut_short_by_a_kill_is_dropped_not_ingested(home):
-    from pipeline.claims import COPY_PREFIX, JOURNAL
+    from pipeline.operations.claims import COPY_PREFIX, JOURNAL
     claim = home / "work" / "1764230400-partial"
     claim.mkdir()
     (claim / JOURNAL).write_text(json.dumps({"origin": "/elsewhere/big.xlsx"}) + "\n", encoding="utf-8")
@@ -692,19 +692,19 @@ def test_a_copy_cut_short_by_a_kill_is_dropped_not_ingested(home):
 
 
 def test_a_path_that_became_a_folder_is_left_to_the_scan(home):
-    from pipeline.claims import claim_moved, claim_root
+    from pipeline.operations.claims import claim_moved, claim_root
     ws = Workspace.open(home)
     folder = ws.inbox / "报表.xlsx"
     folder.mkdir()
     roster_file(folder / "inner.xlsx", 7)
     assert claim_moved(claim_root(ws), folder, ws.inbox) == (None, "folder")
-    from pipeline.watcher import Watcher
+    from pipeline.operations.watcher import Watcher
     Watcher(ws, delay=0.05).once()
     assert [(n, s) for n, s, _, _ in rows(home)] == [("inner.xlsx", "accepted")]
 
 
 def test_recovery_releases_the_exact_reservation_and_its_temporary_files(home):
-    from pipeline.claims import claim_moved, claim_root, open_claims
+    from pipeline.operations.claims import claim_moved, claim_root, open_claims
     ws = Workspace.open(home)
     archive = ws.archive / "2026" / BRANCH
     archive.mkdir(parents=True)

@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 from stdnum.cn import ric
 
-from pipeline.formats import ITEMS
-from pipeline.values import (Bad, clean_text, mask_id_card, mask_phone, parse_bool, parse_date,
+from pipeline.core.formats import ITEMS
+from pipeline.core.values import (Bad, clean_text, mask_id_card, mask_phone, parse_bool, parse_date,
                              parse_date_or_month, parse_enum, parse_hours, parse_id_card, parse_int,
                              parse_money, parse_month, parse_name, parse_names, parse_percent, parse_phone,
                              parse_text)

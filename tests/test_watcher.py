@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.blank import save_workbook
-from pipeline.demo import registry_workbook
-from pipeline.ingest import ingest
-from pipeline.claims import is_ignored
-from pipeline.watcher import Stability, network_fs_type
+from pipeline.documents.blank import save_workbook
+from pipeline.samples.demo import registry_workbook
+from pipeline.operations.ingest import ingest
+from pipeline.operations.claims import is_ignored
+from pipeline.operations.watcher import Stability, network_fs_type
 from pipeline.workspace import Workspace
 
 from .conftest import BRANCH, write_book
@@ -278,7 +278,7 @@ def _claimed(ws: Workspace, tmp_path: Path, n: int, token: str) -> Path:
 
 
 def test_recovery_reprocesses_a_claim_that_was_never_committed(home, tmp_path):
-    from pipeline.watcher import Watcher
+    from pipeline.operations.watcher import Watcher
     ws = Workspace.open(home)
     _claimed(ws, tmp_path, 1, "1764230400-aaaa")
     (ws.work / "1764230401-bbbb").mkdir()                 # killed between mkdir and the move
@@ -289,7 +289,7 @@ def test_recovery_reprocesses_a_claim_that_was_never_committed(home, tmp_path):
 
 
 def test_a_blocked_archive_leaves_the_file_for_the_next_try(home, tmp_path):
-    from pipeline.watcher import Watcher
+    from pipeline.operations.watcher import Watcher
     ws = Workspace.open(home)
     blocker = ws.archive / "2026" / BRANCH
     blocker.write_text("挡住归档目录的文件", encoding="utf-8")      # the branch's archive folder cannot be made

@@ -7,11 +7,11 @@ import docx
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from pipeline.convert import Converter, convert_cold, find_soffice
-from pipeline.ingest import check_file, ingest
-from pipeline.sample import make_png
-from pipeline.word import read_docx, split_pairs
-from pipeline.wordsample import paragraph_record, plan_document, save_document, table_record
+from pipeline.reading.convert import Converter, convert_cold, find_soffice
+from pipeline.operations.ingest import check_file, ingest
+from pipeline.samples.college import make_png
+from pipeline.reading.word import read_docx, split_pairs
+from pipeline.samples.word import paragraph_record, plan_document, save_document, table_record
 
 from .conftest import BRANCH, RECEIVED, errors, write_book
 
@@ -179,7 +179,7 @@ class TestLegacy:
     def test_missing_libreoffice_gives_a_clear_receipt(self, registered, tmp_path, monkeypatch):
         xlsx = write_book(tmp_path / "花名册.xlsx", "A1", [[1, "张三"]])
         xls = convert_cold(xlsx, "xls", tmp_path / "legacy")
-        import pipeline.convert as convert
+        import pipeline.reading.convert as convert
         monkeypatch.setattr(convert, "_shared", Converter(warm=False))
         monkeypatch.setattr(convert._shared, "soffice", None)
         result = check_file(xls, registered, received=RECEIVED)
@@ -197,7 +197,7 @@ class TestLegacy:
         fake = tmp_path / "soffice"
         fake.write_text("#!/bin/sh\nsleep 60\n")
         fake.chmod(0o755)
-        from pipeline.convert import ConversionError
+        from pipeline.reading.convert import ConversionError
         source = tmp_path / "x.xls"
         source.write_bytes(b"x")
         started = dt.datetime.now()
@@ -206,7 +206,7 @@ class TestLegacy:
         assert (dt.datetime.now() - started).total_seconds() < 10
 
     def test_emf_pictures_are_converted_to_png(self, tmp_path):
-        from pipeline.word import Picture, prepare_pictures
+        from pipeline.reading.word import Picture, prepare_pictures
         png = tmp_path / "pic.png"
         png.write_bytes(make_png(seed=5))
         emf = convert_cold(png, "emf", tmp_path / "emf")      # LibreOffice Draw makes a real EMF

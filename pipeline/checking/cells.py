@@ -1,0 +1,173 @@
+"""From a laid-out sheet to validated rows: cells, then rows, then item rules.
+
+`parse_rows` casts every cell by its field type and collects one issue per bad cell;
+`Row.bad` remembers those cells so that rules depending on them stay silent (one
+wrong cell gives one error). `rules.py` holds the per-item rules.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pipeline.core.formats import MEETING_CODE, MEETING_ITEMS, Field, Item, fields_item
+from pipeline.core.issues import ERROR, WARNING, Issue, show_value
+from pipeline.reading.layout import GRID_TOTAL, Column, Layout
+from pipeline.core.records import Context, Row
+from pipeline.core.values import UNCALCULATED, Bad, CellError, TYPE_FORMS, as_date, is_blank
+
+_UNCACHED_TYPES = {"id_card"}
+_cache: dict = {}
+
+
+def parse_value(fld: Field, raw):
+    """Cast a raw cell; results of the same (field, value) are computed once."""
+    if fld.type in _UNCACHED_TYPES:
+        return fld.parser(raw, fld)
+    key = (id(fld), type(raw), raw)
+    try:
+        return _cache[key]
+    except KeyError:
+        pass
+    except TypeError:
+        return fld.parser(raw, fld)
+    value = fld.parser(raw, fld)
+    if len(_cache) < 100_000:
+        _cache[key] = value
+    return value
+
+
+def _cell_issue(col: Column, line: int, sheet: str, raw, code: str, message: str,
+                hint: str | None = None, severity: str = ERROR) -> Issue:
+    return Issue(code, severity, message, sheet=sheet, cell=col.cell(line),
+                 column=col.header, value=show_value(raw), hint=hint, row=line)
+
+
+def cast_cell(fld: Field, col: Column, line: int, sheet: str, raw, item_code: str, ctx: Context):
+    """(value, issue) for one cell."""
+    if isinstance(raw, CellError):
+        return None, _cell_issue(col, line, sheet, raw, "cell-error", f"单元格是错误值 {raw}",
+                                 "请修正该单元格的公式或改为直接填写数值")
+    if raw is UNCALCULATED:
+        return None, _cell_issue(col, line, sheet, None, "formula-no-value", "该单元格是公式，但文件中没有保存计算结果",
+                                 "请在 Excel 中打开并保存后重新提交")
+    if is_blank(raw):
+        if fld.is_required(item_code):
+            form = TYPE_FORMS.get(fld.type)
+            return None, _cell_issue(col, line, sheet, None, "required", f"“{col.header}”为必填项，不能为空",
+                                     f"请填写{form}" if form else None)
+        return None, None
+    value = parse_value(fld, raw)
+    if isinstance(value, Bad):
+        return None, _cell_issue(col, line, sheet, raw, value.code, value.message, value.hint)
+    day = as_date(value)
+    if day is not None and day > ctx.received and not fld.future_ok:
+        return None, _cell_issue(col, line, sheet, raw, "future-date",
+                                 f"日期 {day.isoformat()} 晚于提交日期 {ctx.received.isoformat()}",
+                                 "请核对年份和月份")
+    return value, None
+
+
+def missing_columns(layout: Layout, item_codes: set[str]) -> list[Issue]:
+    """Required columns absent from the header: one error each, not one per row."""
+    item = fields_item(layout.item.code)
+    present = {c.field for c in layout.columns if c.field}
+    if layout.grid:
+        present |= {"月份", "实缴金额"}
+    codes = item_codes or {layout.item.code}
+    issues = []
+    for fld in item.fields:
+        if fld.name in present:
+            continue
+        if layout.item.code in MEETING_ITEMS and fld.name == "会议类型" and layout.item.code != "B":
+            continue
+        needed = [c for c in sorted(codes) if fld.is_required(c) or fld.column_required]
+        if needed:
+            labels = "、".join(fld.labels[:6])
+            issues.append(Issue("missing-column", ERROR, f"缺少必填列“{fld.name}”", sheet=layout.sheet,
+                                cell=None, column=fld.name, row=layout.header_rows[-1],
+                                hint=f"请在表头增加该列（列名可写作：{labels}）"))
+    return issues
+
+
+def parse_rows(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
+    if layout.grid:
+        return _parse_grid(layout, ctx)
+    item = fields_item(layout.item.code)
+    cols = [(c, item.by_name[c.field]) for c in layout.columns if c.field in item.by_name]
+    type_col = next(((c, f) for c, f in cols if f.name == "会议类型"), None)
+    rows, issues, codes = [], [], set()
+    for line, values in layout.data:
+        parsed, raw, bad = {}, {}, set()
+        code = layout.item.code
+        if type_col:
+            c, f = type_col
+            value = values[c.index - 1] if c.index <= len(values) else None
+            kind, _ = cast_cell(f, c, line, layout.sheet, value, "B", ctx)
+            code = MEETING_CODE.get(kind, code) if kind else code
+        for col, fld in cols:
+            value = values[col.index - 1] if col.index <= len(values) else None
+            raw[fld.name] = value
+            result, issue = cast_cell(fld, col, line, layout.sheet, value, code, ctx)
+            if issue:
+                issues.append(issue)
+                bad.add(fld.name)
+            if result is not None:
+                parsed[fld.name] = result
+        codes.add(code)
+        rows.append(Row(layout.sheet, line, code, parsed, raw, {c.field: c for c, _ in cols}, frozenset(bad)))
+    return rows, missing_columns(layout, codes) + issues
+
+
+def _parse_grid(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
+    """C2 as a year grid: 姓名 | 1月 … 12月 | 合计 → one row per member and month."""
+    item = layout.item
+    name_col = layout.column_of("姓名")
+    total_col = layout.column_of(GRID_TOTAL)
+    months = [c for c in layout.columns if c.month]
+    issues = missing_columns(layout, {item.code})
+    rows: list[Row] = []
+    if name_col is None:
+        return rows, issues
+    if ctx.year is None:
+        return rows, issues + [Issue("no-period", ERROR, "按月份列填写的党费收缴表需要写明年度", sheet=layout.sheet,
+                                     hint="请在表名或表头上方写明，如“2026年度党费收缴登记表”")]
+    paid_field = item.by_name["实缴金额"]
+    for line, values in layout.data:
+        get = lambda c: values[c.index - 1] if c and c.index <= len(values) else None  # noqa: E731
+        name, issue = cast_cell(item.by_name["姓名"], name_col, line, layout.sheet, get(name_col), "C2", ctx)
+        if issue:
+            issues.append(issue)
+            continue
+        total = Decimal(0)
+        any_bad = False
+        for col in months:
+            if is_blank(get(col)):
+                continue   # no payment that month
+            amount, issue = cast_cell(paid_field, col, line, layout.sheet, get(col), "C2", ctx)
+            if issue:
+                issues.append(issue)
+                any_bad = True
+                continue
+            if amount is None:
+                continue
+            total += amount
+            rows.append(Row(layout.sheet, line, "C2", {"姓名": name, "月份": (ctx.year, col.month), "实缴金额": amount},
+                            {"姓名": get(name_col), "实缴金额": get(col)},
+                            {"姓名": name_col, "实缴金额": col}))
+        if total_col and not any_bad:
+            stated, issue = (None, None) if is_blank(get(total_col)) else cast_cell(
+                paid_field, total_col, line, layout.sheet, get(total_col), "C2", ctx)
+            if issue:
+                issues.append(issue)
+            elif stated is not None and stated != total:
+                issues.append(_cell_issue(total_col, line, layout.sheet, get(total_col), "count-mismatch",
+                                          f"合计 {stated} 元与1～12月之和 {total} 元不符", "请核对合计或各月金额",
+                                          WARNING))
+    return rows, issues
+
+
+def validate(rows: list[Row], layout_item: Item, ctx: Context) -> list[Issue]:
+    from pipeline.checking.rules import rules_for
+    issues: list[Issue] = []
+    for rule in rules_for(layout_item.code):
+        issues.extend(rule(rows, ctx))
+    return issues

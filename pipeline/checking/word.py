@@ -1,0 +1,132 @@
+"""Checking a Word ledger: a meeting record (B1–B8) or a yearly plan/summary (E2).
+
+The same fields, casts and rules as the Excel register, so a meeting is judged the same
+way whichever form it came in; issues point at the paragraph or table cell and quote it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from pipeline.core.formats import ITEMS, MEETING_TYPES, NEEDS_PHOTOS, header_key
+from pipeline.core.issues import ERROR, WARNING, Issue
+from pipeline.checking.branch import TITLE_BRANCH_RE, BranchClaim, resolve_branch
+from pipeline.reading.layout import Column
+from pipeline.store import LedgerRows
+from pipeline.core.records import Context, Row
+from pipeline.checking.cells import cast_cell, validate
+from pipeline.reading.word import WordDoc, meeting_code, plan_kind, prepare_pictures, read_docx
+
+DOC_SHEET = None     # Word issues have no sheet: the place is the paragraph or table cell
+
+
+def _branch_claim(doc: WordDoc, registry: list[str], folder_branch: str | None):
+    if doc.fields.get("党支部", [""])[0]:
+        text, place, _ = doc.fields["党支部"]
+        return BranchClaim(text.split()[0], "field", DOC_SHEET, place.where)
+    title_key = header_key(doc.title)
+    named = sorted((n for n in registry if header_key(n) and header_key(n) in title_key), key=len, reverse=True)
+    where = doc.title_place.where if doc.title_place else None
+    if named:
+        return BranchClaim(named[0], "title", DOC_SHEET, where)
+    m = TITLE_BRANCH_RE.search(doc.title.replace(" ", "")) if doc.title else None
+    if m:
+        return BranchClaim(m[1], "title", DOC_SHEET, where)
+    return BranchClaim(folder_branch, "folder" if folder_branch else None)
+
+
+def check_word(path, ws, result, registry: list[str], folder_branch: str | None) -> None:
+    try:
+        doc = read_docx(path)
+    except Exception:   # python-docx raises many types on damaged documents
+        result.issues.append(Issue("file-corrupt", ERROR, "Word 文档已损坏或格式不规范，无法读取",
+                                   hint="请在 Word/WPS 中打开确认无误，另存为 .docx 后重新提交"))
+        return
+    code = meeting_code(doc, result.file)
+    plan = None if code else plan_kind(doc, result.file)
+    if code is None and plan is None:
+        result.issues.append(Issue("no-ledger", ERROR, "无法识别这份 Word 文档是哪类台账",
+                                   hint="标题请写明会议类型，如“支部委员会会议记录”“主题党日活动记录”，"
+                                        "或写“会议类型：支部委员会”；年度计划/总结请以“2026年度工作计划”为题"))
+        return
+    branch, issues = resolve_branch(_branch_claim(doc, registry, folder_branch), registry)
+    result.issues += issues
+    received = result.received.date()
+    if code is not None:
+        _check_meeting(doc, code, branch, received, ws, result)
+    else:
+        _check_plan(doc, plan, branch, received, result)
+
+
+def _row(doc: WordDoc, code: str, fields, ctx: Context, issues: list[Issue]) -> Row:
+    values, raw, columns, bad = {}, {}, {}, set()
+    for fld in fields:
+        found = doc.fields.get(fld.name)
+        if fld.name == "会议类型":
+            continue
+        if found is None:
+            if fld.is_required(code):
+                issues.append(Issue("required", ERROR, f"记录中没有“{fld.name}”", column=fld.name,
+                                    hint=f"请写明“{fld.name}：……”（表格中一格写标签、后一格写内容也可以）"))
+                bad.add(fld.name)
+            continue
+        text, place, label = found
+        column = Column(0, label or fld.name, fld.name, where=place.where)
+        value, issue = cast_cell(fld, column, None, DOC_SHEET, text, code, ctx)
+        raw[fld.name] = text
+        columns[fld.name] = column
+        if issue:
+            issues.append(issue)
+            bad.add(fld.name)
+        elif value is not None:
+            values[fld.name] = value
+    return Row(DOC_SHEET, 0, code, values, raw, columns, frozenset(bad))
+
+
+def _check_meeting(doc: WordDoc, code: str, branch, received: dt.date, ws, result) -> None:
+    issues: list[Issue] = []
+    ctx = Context(result.file, received, branch, received.year, as_of=received, dues=ws.dues)
+    if branch is not None:
+        ctx.roster = ws.store.roster(branch, received.year)
+    row = _row(doc, code, ITEMS["B"].fields, ctx, issues)
+    row.values["会议类型"] = MEETING_TYPES[code][0]
+    body = "\n".join(doc.body)
+    if body:
+        row.values["会议内容"] = body
+    prepared, notes = prepare_pictures(doc.pictures)
+    pictures = [record for record, _ in prepared]
+    if pictures:
+        row.values["照片"] = pictures
+    issues += [Issue("picture-format", WARNING, note) for note in notes]
+    if not pictures and code in NEEDS_PHOTOS:
+        issues.append(Issue("no-photo", WARNING, "会议记录中没有照片", hint="“有作为，必有记录，有照片可看”：请附活动照片"))
+    if not body and code != "B8":
+        issues.append(Issue("no-body", WARNING, "没有会议内容（发言记录）", hint="请在“会议内容：”后记录主要发言和讨论情况"))
+    issues += validate([row], ITEMS[code], ctx)
+    result.issues += issues
+    result.pictures = prepared
+    result.sheets.append({"sheet": doc.title or result.file, "item": code, "codes": [code], "branch": branch,
+                          "period": None, "rows": 1, "word": True, "photos": len(pictures)})
+    if not any(i.is_error for i in issues):
+        result.ledgers.append(LedgerRows(code, branch, None, doc.title or result.file, received, [row], "word"))
+
+
+def _check_plan(doc: WordDoc, plan, branch, received: dt.date, result) -> None:
+    kind, year = plan
+    issues: list[Issue] = []
+    where = doc.title_place.where if doc.title_place else None
+    if year is None:
+        issues.append(Issue("no-period", ERROR, "无法确定计划/总结的年度", cell=where, value=doc.title,
+                            hint="请在标题中写明年度，如“2026年度党支部工作计划”"))
+    elif year > received.year + 1:
+        issues.append(Issue("bad-date", ERROR, f"年度 {year} 不合理", cell=where, value=doc.title))
+    if not doc.body and not doc.loose:
+        issues.append(Issue("required", ERROR, f"{kind}正文为空", cell=where, hint="请填写计划/总结的正文"))
+    body = doc.body or doc.loose
+    values = {"年度": year, "类型": kind, "正文": "\n".join(body), "标题": doc.title}
+    row = Row(DOC_SHEET, 0, "E2", values, {}, {}, frozenset())
+    result.issues += issues
+    result.sheets.append({"sheet": doc.title or result.file, "item": "E2", "codes": ["E2"], "branch": branch,
+                          "period": f"{year}年度{kind}" if year else None, "rows": 1, "word": True})
+    if branch is not None and not any(i.is_error for i in issues) and not result.errors:
+        result.ledgers.append(LedgerRows("E2", branch, f"{year}-{kind}", doc.title or result.file, received, [row],
+                                         "word"))

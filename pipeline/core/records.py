@@ -1,0 +1,72 @@
+"""The data model every stage shares: a row as read (with where each value came from), a member
+of a branch's roster, and the context rules are judged in. No stage imports another stage's
+module for these.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from pipeline.dues.rates import DuesRules
+from pipeline.core.issues import ERROR, Issue, show_value
+from pipeline.core.values import as_date
+
+
+@dataclass(frozen=True)
+class Row:
+    """One record as read: parsed values, raw values and where each came from."""
+    sheet: str
+    line: int
+    item: str
+    values: dict
+    raw: dict
+    columns: dict            # field name → Column
+    bad: frozenset = frozenset()
+
+    def get(self, name: str):
+        return self.values.get(name)
+
+    def ok(self, *names: str) -> bool:
+        """All these fields have a good, non-empty value."""
+        return all(self.values.get(n) is not None and n not in self.bad for n in names)
+
+    def issue(self, name: str, code: str, message: str, hint: str | None = None,
+              severity: str = ERROR) -> Issue:
+        col = self.columns.get(name)
+        return Issue(code, severity, message, sheet=self.sheet,
+                     cell=col.cell(self.line) if col else None,
+                     column=col.header if col else name,
+                     value=show_value(self.raw.get(name)), hint=hint, row=self.line)
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    status: str | None
+    identity: str | None
+    joined: dt.date | None
+    full: dt.date | None
+    id_card: str | None = None
+
+    @classmethod
+    def from_roster(cls, values: dict) -> "Member":
+        """A member from an A1 record (parsed or decoded from the store)."""
+        return cls(values.get("姓名"), values.get("人员类别"), values.get("党员身份"), as_date(values.get("入党时间")),
+                   as_date(values.get("转正时间")), values.get("身份证号"))
+
+
+@dataclass
+class Context:
+    """What rules need to know beyond the rows."""
+    file: str
+    received: dt.date
+    branch: str | None = None
+    year: int | None = None
+    month: int | None = None
+    as_of: dt.date | None = None
+    roster: list[Member] | None = None
+    dues: DuesRules = field(default_factory=DuesRules)
+    dues_bases: list | None = None       # (effective month, C1 record) of the year, for C2
+
+    def members_on(self, day: dt.date) -> list[Member]:
+        return [m for m in self.roster or () if m.joined is None or m.joined <= day]

@@ -1,0 +1,352 @@
+"""Dues documents: 《支部党费收缴簿》 (.xlsx, printable .pdf), 《个人党费缴纳登记证》 (.docx),
+党费收缴情况公示 (.docx) and the college's 活动经费下拨表 (.xlsx)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import cn2an
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from pipeline.dues.ledger import ZERO, BranchDues, branch_dues, rate_text
+from pipeline.documents.render import output_path, render_docx, template_path
+from pipeline.documents.sheets import HEAD_FILL, MONEY, TOTAL_FILL, Book, print_setup
+from pipeline.core.values import as_date
+from pipeline.workspace import Workspace
+
+REGISTER, CARDS, NOTICE, FUNDS = "支部党费收缴簿", "个人党费缴纳登记证", "党费收缴情况公示", "活动经费下拨表"
+MONTH_COL = 7          # column of 1月 in the register
+
+
+def yuan(amount: Decimal | None) -> str:
+    return "" if amount is None else f"{amount:.2f}"
+
+
+def capital(amount: Decimal) -> str:
+    """大写金额: 1234.50 → 壹仟贰佰叁拾肆元伍角; 0 → 零元整."""
+    if amount == 0:
+        return "零元整"
+    return cn2an.an2cn(f"{amount:.2f}", "rmb")
+
+
+# --- 支部党费收缴簿 -------------------------------------------------------------------
+
+def dues_register(ws: Workspace, branch: str, year: int, today: dt.date | None = None) -> Path:
+    book = branch_dues(ws, branch, year, today)
+    wb = Workbook()
+    out = Book(wb)
+    sheet = wb.active
+    sheet.title = "党费收缴簿"
+    total_cell = _grid(out, sheet, book, ws, today)
+    _money_flow(out, wb.create_sheet("上缴和使用"), book, total_cell)
+    _flags(out, wb.create_sheet("提示"), book)
+    _rates(out, wb.create_sheet("说明"), ws)
+    target = output_path(ws, year, REGISTER, branch, "xlsx")
+    out.save(target)
+    return target
+
+
+def _grid(out: Book, ws, book: BranchDues, workspace: Workspace, today) -> str:
+    heads = ["序号", "姓名", "党员身份", "计算基数", "比例", "月应缴", *[f"{m}月" for m in range(1, 13)],
+             "实缴合计", "应缴合计", "少缴/欠缴", "备注"]
+    last_col = len(heads)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
+    title = ws.cell(row=1, column=1, value=f"{book.year}年{book.branch}党费收缴簿")
+    title.font, title.alignment = Font(size=16, bold=True), Alignment(horizontal="center")
+    made = today or dt.date.today()
+    out.text(ws, 2, 1, f"党支部：{book.branch}　　年度：{book.year}　　统计至：{book.year}年{book.last_month}月　　"
+                       f"制表日期：{made.year}年{made.month}月{made.day}日", border=False)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last_col)
+    for c, head in enumerate(heads, 1):
+        out.text(ws, 3, c, head, bold=True, fill=HEAD_FILL, align="center")
+    row = 4
+    for n, m in enumerate(book.members, 1):
+        current = m.due[max(m.due)] if m.due else None
+        out.number(ws, row, 1, n, "0", align="center")
+        out.text(ws, row, 2, m.name)
+        out.text(ws, row, 3, m.identity)
+        if current and current.base is not None:
+            out.number(ws, row, 4, current.base)
+        else:
+            out.text(ws, row, 4, "—" if current else "", align="center")
+        out.text(ws, row, 5, rate_text(current), align="center")
+        if current:
+            out.number(ws, row, 6, current.amount)
+        else:
+            out.text(ws, row, 6, "")
+        for month in range(1, 13):
+            col = MONTH_COL + month - 1
+            if month in m.paid:
+                out.number(ws, row, col, m.paid[month])
+            elif month not in m.due:
+                out.text(ws, row, col, "—" if month <= book.last_month else "", align="center")
+            else:
+                out.text(ws, row, col, "")
+        first, last = get_column_letter(MONTH_COL), get_column_letter(MONTH_COL + 11)
+        out.formula(ws, row, MONTH_COL + 12, f"=SUM({first}{row}:{last}{row})", m.paid_total)
+        out.number(ws, row, MONTH_COL + 13, m.due_total)
+        out.number(ws, row, MONTH_COL + 14, m.shortfall)
+        out.text(ws, row, MONTH_COL + 15, _member_note(m), wrap=True)
+        row += 1
+    out.text(ws, row, 1, "合计", bold=True, fill=TOTAL_FILL)
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
+    sums = {
+        **{MONTH_COL + k: sum((m.paid.get(k + 1, ZERO) for m in book.members), ZERO) for k in range(12)},
+        MONTH_COL + 12: book.collected, MONTH_COL + 13: book.due,
+        MONTH_COL + 14: sum((m.shortfall for m in book.members), ZERO)}
+    for col, value in sums.items():
+        letter = get_column_letter(col)
+        out.formula(ws, row, col, f"=SUM({letter}4:{letter}{row - 1})", value, bold=True, fill=TOTAL_FILL)
+    out.text(ws, row, last_col, "", fill=TOTAL_FILL)
+    widths = [5, 10, 11, 10, 7, 8, *[8] * 12, 10, 10, 10, 26]
+    for c, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = "C4"
+    print_setup(ws, "3:3")
+    return f"'党费收缴簿'!{get_column_letter(MONTH_COL + 12)}{row}"
+
+
+def _member_note(m) -> str:
+    notes = []
+    changes = []
+    previous = None
+    for month, due in sorted(m.due.items()):
+        if previous is not None and due.amount != previous.amount:
+            changes.append(f"{month}月起月应缴{due.amount}元")
+        previous = due
+    notes += changes
+    if m.joined and m.due and min(m.due) > 1:
+        notes.append(f"{min(m.due)}月起交纳")
+    if any(d.exempt for d in m.due.values()):
+        notes.append("减免")
+    if not m.in_roster:
+        notes.append("不在花名册")
+    return "；".join(notes)
+
+
+def _money_flow(out: Book, ws, book: BranchDues, collected_cell: str) -> None:
+    out.text(ws, 1, 1, f"{book.year}年{book.branch}党费上缴和使用情况", bold=True, border=False)
+    row = 3
+    out.text(ws, row, 1, "一、党费上缴", bold=True, border=False)
+    row += 1
+    for c, head in enumerate(("上缴日期", "所属期间", "金额（元）", "接收单位", "票据号"), 1):
+        out.text(ws, row, c, head, bold=True, fill=HEAD_FILL, align="center")
+    first = row + 1
+    for r in book.remitted:
+        row += 1
+        out.text(ws, row, 1, f"{as_date(r['上缴日期']):%Y-%m-%d}")
+        out.text(ws, row, 2, r.get("所属期间"))
+        out.number(ws, row, 3, r["金额"])
+        out.text(ws, row, 4, r.get("接收单位"))
+        out.text(ws, row, 5, r.get("票据号"))
+    row += 1
+    out.text(ws, row, 1, "小计", bold=True, fill=TOTAL_FILL)
+    remitted_cell = f"C{row}"
+    out.formula(ws, row, 3, f"=SUM(C{first}:C{max(row - 1, first)})", book.remitted_total, bold=True, fill=TOTAL_FILL)
+    row += 2
+    out.text(ws, row, 1, "二、党费和活动经费使用", bold=True, border=False)
+    row += 1
+    for c, head in enumerate(("日期", "事项", "类别", "金额（元）", "资金来源", "经办人", "审批人", "凭证号"), 1):
+        out.text(ws, row, c, head, bold=True, fill=HEAD_FILL, align="center")
+    first = row + 1
+    for u in book.uses:
+        row += 1
+        for c, key in enumerate(("日期", "事项", "类别", "金额", "资金来源", "经办人", "审批人", "凭证号"), 1):
+            value = u.get(key)
+            if key == "金额":
+                out.number(ws, row, c, value)
+            else:
+                out.text(ws, row, c, f"{as_date(value):%Y-%m-%d}" if key == "日期" else value)
+    last = max(row, first)
+    row += 1
+    out.text(ws, row, 1, "其中党费支出", bold=True, fill=TOTAL_FILL)
+    used_cell = f"D{row}"
+    out.formula(ws, row, 4, f'=SUMIF(E{first}:E{last},"党费",D{first}:D{last})', book.dues_used, bold=True,
+                fill=TOTAL_FILL)
+    row += 2
+    out.text(ws, row, 1, "三、党费结余", bold=True, border=False)
+    for label, formula, value in (("本年收缴", f"={collected_cell}", book.collected),
+                                  ("上缴", f"={remitted_cell}", book.remitted_total),
+                                  ("党费支出", f"={used_cell}", book.dues_used)):
+        row += 1
+        out.text(ws, row, 1, label)
+        out.formula(ws, row, 2, formula, value)
+    row += 1
+    out.text(ws, row, 1, "结余", bold=True, fill=TOTAL_FILL)
+    out.formula(ws, row, 2, f"=B{row - 3}-B{row - 2}-B{row - 1}", book.balance, bold=True, fill=TOTAL_FILL)
+    for letter, width in zip("ABCDEFGH", (14, 26, 18, 14, 12, 10, 10, 12)):
+        ws.column_dimensions[letter].width = width
+    print_setup(ws, "1:1", landscape=False)
+
+
+def _flags(out: Book, ws, book: BranchDues) -> None:
+    for c, head in enumerate(("类型", "姓名", "说明"), 1):
+        out.text(ws, 1, c, head, bold=True, fill=HEAD_FILL)
+    for r, flag in enumerate(book.flags, 2):
+        out.text(ws, r, 1, flag.kind)
+        out.text(ws, r, 2, flag.name)
+        out.text(ws, r, 3, flag.text, wrap=True)
+    if not book.flags:
+        out.text(ws, 2, 1, "无")
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width, ws.column_dimensions["C"].width = 12, 10, 90
+    ws.freeze_panes = "A2"
+    print_setup(ws, "1:1")
+
+
+def _rates(out: Book, ws, workspace: Workspace) -> None:
+    out.text(ws, 1, 1, "党费交纳比例（中组发〔2008〕3号；比例表为数据，调整时新增一行并写明生效日期）", bold=True, border=False)
+    heads = ("生效日期", "类别", "基数下限（不含）", "基数上限（含）", "比例", "定额（元/月）", "依据")
+    for c, head in enumerate(heads, 1):
+        out.text(ws, 3, c, head, bold=True, fill=HEAD_FILL)
+    for r, band in enumerate(workspace.dues.bands, 4):
+        fixed = "" if band.fixed_min is None else (yuan(band.fixed_min) if band.fixed_min == band.fixed_max
+                                                   else f"{yuan(band.fixed_min)}～{yuan(band.fixed_max)}")
+        values = (band.effective_from.isoformat(), band.category, yuan(band.base_above), yuan(band.base_upto),
+                  rate_text_band(band.rate), fixed, band.basis)
+        for c, value in enumerate(values, 1):
+            out.text(ws, r, c, value, wrap=c == 7)
+    row = 5 + len(workspace.dues.bands)
+    for line in ("说明：", "1. 月应缴 = 计算基数 × 比例（按整个基数适用一档比例，不分段累进），四舍五入到分（可在 taizhang.toml 中配置）。",
+                 "2. 预备党员从支部大会接收之月起交纳党费；年中工资变动，从新工资发放之月起按新基数计算。",
+                 "3. “—”表示该月尚未入党，不需交纳；空白表示应交未交。",
+                 "4. 减免须经支部研究并报上级党委批准；自愿多交的部分计入实缴，单笔1000元以上单独登记、全额上缴。"):
+        out.text(ws, row, 1, line, border=False)
+        row += 1
+    for letter, width in zip("ABCDEFG", (12, 8, 16, 16, 8, 14, 70)):
+        ws.column_dimensions[letter].width = width
+
+
+def rate_text_band(rate) -> str:
+    from pipeline.dues.rates import percent_text
+    return "" if rate is None else percent_text(rate)
+
+
+# --- 个人党费缴纳登记证 and the 公示 ------------------------------------------------------------
+
+def card_context(book: BranchDues, member_filter: str | None = None) -> list[dict]:
+    cards = []
+    for m in book.members:
+        if member_filter and m.name != member_filter:
+            continue
+        rows = []
+        for month in range(1, 13):
+            due = m.due.get(month)
+            paid = m.paid.get(month)
+            day = m.paid_on.get(month)
+            rows.append({"month": f"{month}月", "base": yuan(due.base) if due and due.base is not None else ("定额" if due else "—"),
+                         "rate": rate_text(due) if due else "—", "due": yuan(due.amount) if due else "—",
+                         "paid": yuan(paid) if paid is not None else "", "day": f"{day:%m-%d}" if day else "",
+                         "collector": m.collector.get(month, "")})
+        cards.append({"name": m.name, "branch": book.branch, "status": m.status or m.identity, "year": book.year,
+                      "rows": rows, "due_total": yuan(m.due_total), "paid_total": yuan(m.paid_total),
+                      "capital": capital(m.paid_total)})
+    return cards
+
+
+def dues_cards(ws: Workspace, branch: str, year: int, member: str | None = None,
+               today: dt.date | None = None) -> Path:
+    book = branch_dues(ws, branch, year, today)
+    context = {"cards": card_context(book, member), "college": ws.section("college").get("name", "")}
+    title = CARDS if member is None else f"{CARDS}（{member}）"
+    return render_docx(template_path(ws, "dues_cards.docx"), lambda tpl: context,
+                       output_path(ws, year, title, branch))
+
+
+def dues_notice(ws: Workspace, branch: str, year: int, today: dt.date | None = None) -> Path:
+    book = branch_dues(ws, branch, year, today)
+    made = today or dt.date.today()
+    members = [{"n": n, "name": m.name, "monthly": yuan(m.due[max(m.due)].amount) if m.due else "—",
+                "months": len(m.paid), "paid": yuan(m.paid_total)} for n, m in enumerate(book.members, 1)]
+    context = {"branch": branch, "year": year, "last_month": book.last_month, "members": members,
+               "count": len(members), "collected": yuan(book.collected), "due": yuan(book.due),
+               "remitted": yuan(book.remitted_total), "used": yuan(book.dues_used), "balance": yuan(book.balance),
+               "date": f"{made.year}年{made.month}月{made.day}日",
+               "until": _working_days_later(made, 5)}
+    return render_docx(template_path(ws, "dues_notice.docx"), lambda tpl: context,
+                       output_path(ws, year, NOTICE, branch))
+
+
+def _working_days_later(day: dt.date, days: int) -> str:
+    while days:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+# --- 活动经费下拨表 -----------------------------------------------------------------------
+
+def funds(ws: Workspace, year: int) -> Path:
+    """§6: 200 元 × members at the start of the year per branch, 5000 元 per 党总支, 350 元 × 12 for
+    each secretary, and the 七一 awards recorded in E5 — every rate from the config."""
+    cfg = ws.funding()
+    per_member, general_rate = cfg["per_member"], cfg["general_branch"]
+    stipend, award_branch = cfg["secretary_monthly"] * 12, cfg["award_branch"]
+    start = dt.date(year, 1, 1)
+    wb = Workbook()
+    out = Book(wb)
+    sheet = wb.active
+    sheet.title = "活动经费下拨表"
+    college = ws.section("college").get("name", "")
+    sheet.merge_cells("A1:I1")
+    title = sheet.cell(row=1, column=1, value=f"{college}{year}年度党组织活动经费下拨表")
+    title.font, title.alignment = Font(size=16, bold=True), Alignment(horizontal="center")
+    out.text(sheet, 2, 1, f"标准：支部活动经费 {per_member} 元/人·年（按年初党员数）；党总支活动经费 {general_rate} 元/年；"
+                          f"支部书记岗位津贴 {cfg['secretary_monthly']} 元/月；“七一”先进党支部奖励 {award_branch} 元。",
+             border=False)
+    heads = ("序号", "党总支", "党支部", "年初党员数", "支部活动经费", "书记岗位津贴", "“七一”表彰奖励", "党总支活动经费", "合计")
+    for c, head in enumerate(heads, 1):
+        out.text(sheet, 4, c, head, bold=True, fill=HEAD_FILL, align="center", wrap=True)
+    row, n = 5, 0
+    registry = ws.store.registry()
+    generals = sorted({r.get("党总支") or "" for r in registry})
+    totals = {c: ZERO for c in range(4, 10)}
+    for general in generals:
+        branches = [r for r in registry if (r.get("党总支") or "") == general]
+        for entry in branches:
+            n += 1
+            name = entry["党支部"]
+            roster = ws.store.roster(name, year) or []
+            members = sum(1 for m in roster if m.joined is None or m.joined <= start)
+            honours = [h for h in ws.store.active_records("E5", name)
+                       if as_date(h.get("日期")) and as_date(h["日期"]).year == year and "先进党支部" in h.get("荣誉名称", "")]
+            award = award_branch if honours else ZERO
+            values = {4: Decimal(members), 5: per_member * members, 6: stipend if entry.get("书记") else ZERO,
+                      7: award, 8: ZERO}
+            out.number(sheet, row, 1, n, "0", align="center")
+            out.text(sheet, row, 2, general or "（党委直属）")
+            out.text(sheet, row, 3, name)
+            out.number(sheet, row, 4, members, "0")
+            for col in (5, 6, 7, 8):
+                out.number(sheet, row, col, values[col])
+            out.formula(sheet, row, 9, f"=SUM(E{row}:H{row})", sum((values[c] for c in (5, 6, 7, 8)), ZERO))
+            for col in range(4, 9):
+                totals[col] += values[col]
+            totals[9] += sum((values[c] for c in (5, 6, 7, 8)), ZERO)
+            row += 1
+        if general:
+            out.text(sheet, row, 2, general)
+            out.text(sheet, row, 3, "（党总支）")
+            for col in range(4, 8):
+                out.text(sheet, row, col, "")
+            out.number(sheet, row, 8, general_rate)
+            out.formula(sheet, row, 9, f"=SUM(E{row}:H{row})", general_rate)
+            totals[8] += general_rate
+            totals[9] += general_rate
+            row += 1
+    out.text(sheet, row, 1, "合计", bold=True, fill=TOTAL_FILL)
+    sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+    for col in range(4, 10):
+        letter = get_column_letter(col)
+        out.formula(sheet, row, col, f"=SUM({letter}5:{letter}{row - 1})", totals[col], "0" if col == 4 else MONEY,
+                    bold=True, fill=TOTAL_FILL)
+    for c, width in enumerate((5, 18, 26, 10, 13, 13, 13, 14, 13), 1):
+        sheet.column_dimensions[get_column_letter(c)].width = width
+    sheet.freeze_panes = "D5"
+    print_setup(sheet, "4:4")
+    target = output_path(ws, year, FUNDS, None, "xlsx", college=college)
+    out.save(target)
+    return target

@@ -1,0 +1,110 @@
+"""The rendering toolkit every generator uses.
+
+Templates are .docx files (docxtpl) a user can restyle in Word: a workspace's own
+`templates/` folder wins over the ones shipped in the repository. Jinja runs sandboxed
+with autoescaping, so user text ("&", "<", "{{") is shown, never interpreted. Each
+document gets a fresh template object from bytes kept in memory. After rendering, every
+run carries its East-Asian font name (w:eastAsia) as well as the Latin one. Output is
+written to a temporary file and moved into place: never half a document.
+"""
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+from docx.oxml.ns import qn
+from docxtpl import DocxTemplate
+from jinja2.sandbox import SandboxedEnvironment
+
+from pipeline import TEMPLATES
+from pipeline.core.files import safe_name, write_atomic
+from pipeline.workspace import Workspace
+
+SHIPPED = TEMPLATES
+COLLEGE_FOLDER = "学院"
+
+
+def template_path(ws: Workspace | None, name: str) -> Path:
+    if ws is not None and (ws.home / "templates" / name).exists():
+        return ws.home / "templates" / name
+    return SHIPPED / name
+
+
+@lru_cache(maxsize=16)
+def _template_bytes(path: Path, mtime: float) -> bytes:
+    return path.read_bytes()
+
+
+def new_template(path: Path) -> DocxTemplate:
+    """A fresh template object per document (docxtpl templates are single-use)."""
+    return DocxTemplate(io.BytesIO(_template_bytes(path, path.stat().st_mtime)))
+
+
+def environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(autoescape=True)
+
+
+def output_path(ws: Workspace, year: int, title: str, branch: str | None = None, ext: str = "docx",
+                college: str | None = None) -> Path:
+    """outbox/<年度>/<支部>/<年度>年<支部><文书名>.docx — or outbox/<年度>/学院/… for college-wide outputs."""
+    owner = branch or college or ""
+    folder = ws.outbox / str(year) / safe_name(branch or COLLEGE_FOLDER)
+    return folder / (safe_name(f"{year}年{owner}{title}", "文书", limit=150) + f".{ext}")
+
+
+def render_docx(template: Path, build_context: Callable[[DocxTemplate], dict], target: Path) -> Path:
+    tpl = new_template(template)
+    tpl.render(build_context(tpl), jinja_env=environment(), autoescape=True)
+    set_run_fonts(tpl.docx)
+    buffer = io.BytesIO()
+    tpl.save(buffer)
+    write_atomic(target, buffer.getvalue())
+    return target
+
+
+def _style_fonts(style) -> tuple[str | None, str | None]:
+    """(eastAsia, ascii) of a style, following its base styles."""
+    while style is not None:
+        rpr = style.element.rPr
+        rfonts = rpr.rFonts if rpr is not None else None
+        if rfonts is not None and rfonts.get(qn("w:eastAsia")):
+            return rfonts.get(qn("w:eastAsia")), rfonts.get(qn("w:ascii"))
+        style = style.base_style
+    return None, None
+
+
+def set_run_fonts(document) -> None:
+    """Give every run its paragraph style's East-Asian font explicitly (Word and WPS pick a
+    Latin fallback for CJK text when only w:ascii is set). Walks the XML once: fast on big books."""
+    styles = {s.style_id: s for s in document.styles if s.type == 1}      # paragraph styles
+    default = document.styles.default(1) if hasattr(document.styles, "default") else None
+    cache: dict = {}
+    roots = [document.element.body]
+    for section in document.sections:
+        roots += [part._element for part in (section.footer, section.even_page_footer, section.header)
+                  if part._has_definition]
+    for root in roots:
+        for para in root.iter(qn("w:p")):
+            style_el = para.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+            style_id = style_el.get(qn("w:val")) if style_el is not None else None
+            if style_id not in cache:
+                cache[style_id] = _style_fonts(styles.get(style_id, default))
+            east, latin = cache[style_id]
+            if east is None:
+                continue
+            for run in para.iter(qn("w:r")):
+                rpr = run.find(qn("w:rPr"))
+                if rpr is None:
+                    rpr = run.makeelement(qn("w:rPr"), {})
+                    run.insert(0, rpr)
+                rfonts = rpr.find(qn("w:rFonts"))
+                if rfonts is None:
+                    rfonts = rpr.makeelement(qn("w:rFonts"), {})
+                    rpr.insert(0, rfonts)
+                if not rfonts.get(qn("w:eastAsia")):
+                    rfonts.set(qn("w:eastAsia"), east)
+                if latin and not rfonts.get(qn("w:ascii")):
+                    rfonts.set(qn("w:ascii"), latin)
+                    rfonts.set(qn("w:hAnsi"), latin)

@@ -1,0 +1,102 @@
+"""Writing .xlsx outputs: text that never becomes a formula, live formulas whose cached
+values are written too (so viewers, previews and pandas see the totals without Excel
+recalculating), print setup, and atomic saving."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from decimal import Decimal
+
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+from pipeline.core.files import write_atomic
+
+THIN = Side(style="thin", color="FF808080")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEAD_FILL = PatternFill("solid", fgColor="FFDDEBF7")
+TOTAL_FILL = PatternFill("solid", fgColor="FFF2F2F2")
+MONEY = "#,##0.00"
+_RISKY = ("=", "+", "-", "@")
+
+
+class Book:
+    """A workbook plus the cached values of the formulas written into it."""
+
+    def __init__(self, workbook):
+        self.wb = workbook
+        self.cached: dict[tuple[str, str], object] = {}
+
+    def text(self, ws, row: int, col: int, value, **style):
+        """User text: always a string cell, even '=1+1', '+86…', '-', '@…'."""
+        cell = ws.cell(row=row, column=col)
+        cell.value = None if value is None else str(value)
+        if cell.value is not None and cell.value.startswith(_RISKY):
+            cell.data_type = "s"
+        return _style(cell, **style)
+
+    def number(self, ws, row: int, col: int, value, fmt: str = MONEY, **style):
+        cell = ws.cell(row=row, column=col, value=float(value) if isinstance(value, Decimal) else value)
+        cell.number_format = fmt
+        return _style(cell, **style)
+
+    def formula(self, ws, row: int, col: int, formula: str, value, fmt: str = MONEY, **style):
+        """A live formula, with `value` (computed by us, in Decimal) stored as its cached result."""
+        cell = ws.cell(row=row, column=col, value=formula)
+        cell.number_format = fmt
+        self.cached[(ws.title, cell.coordinate)] = value
+        return _style(cell, **style)
+
+    def save(self, target) -> None:
+        buffer = io.BytesIO()
+        self.wb.save(buffer)
+        write_atomic(target, with_cached_values(buffer.getvalue(), self.wb.sheetnames, self.cached))
+
+
+def _style(cell, bold: bool = False, fill=None, border: bool = True, align: str | None = None, wrap: bool = False):
+    if bold:
+        cell.font = Font(bold=True)
+    if fill is not None:
+        cell.fill = fill
+    if border:
+        cell.border = BORDER
+    if align or wrap:
+        cell.alignment = Alignment(horizontal=align, vertical="center", wrap_text=wrap)
+    return cell
+
+
+def with_cached_values(data: bytes, sheetnames: list[str], cached: dict) -> bytes:
+    """Fill openpyxl's empty <v></v> of formula cells with our computed values."""
+    by_sheet: dict[int, dict[str, object]] = {}
+    for (title, coord), value in cached.items():
+        by_sheet.setdefault(sheetnames.index(title) + 1, {})[coord] = value
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            match = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
+            if match and int(match[1]) in by_sheet:
+                values = by_sheet[int(match[1])]
+
+                def fill(m, values=values):
+                    value = values.get(m[1])
+                    if value is None:
+                        return m[0]
+                    text = format(value, "f") if isinstance(value, Decimal) else str(value)
+                    return f'<c r="{m[1]}"{m[2]}><f>{m[3]}</f><v>{text}</v></c>'
+                content = re.sub(rb'<c r="([A-Z]+\d+)"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?</c>'.decode(),
+                                 fill, content.decode("utf-8")).encode("utf-8")
+            target.writestr(info, content)
+    return out.getvalue()
+
+
+def print_setup(ws, title_rows: str, landscape: bool = True) -> None:
+    ws.print_title_rows = title_rows
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"

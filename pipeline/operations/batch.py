@@ -1,0 +1,356 @@
+"""The year-end batch: every document for every branch, in parallel worker processes, resumable,
+then a bookmarked archive PDF per branch, a college index and a verifiable manifest.
+
+Work is an explicit, ordered list of steps per branch. Each worker keeps one warm LibreOffice.
+A document is skipped on `--resume` when the content hash of its inputs (the branch's live
+records, the registry, the config, the templates, the standard, the rate table and the tool
+version) equals the one recorded when it was made; the record is written after every document,
+so a killed run resumes where it stopped.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Callable
+from pathlib import Path
+
+from pypdf import PdfReader, PdfWriter
+
+from pipeline import DATA, __version__
+from pipeline.operations.ingest import file_sha256
+from pipeline.dues.ledger import months_so_far
+from pipeline.documents.render import SHIPPED
+from pipeline.core.files import safe_name, write_atomic
+from pipeline.workspace import Workspace
+
+STATE = ".taizhang-made.json"
+ARCHIVE_FOLDER = "年终归档"
+
+
+@dataclass
+class BranchRun:
+    branch: str
+    made: list = field(default_factory=list)      # (step, [paths])
+    skipped: list = field(default_factory=list)
+    failed: list = field(default_factory=list)    # (step, reason)
+    seconds: dict = field(default_factory=dict)   # step → seconds
+    pdfs: list = field(default_factory=list)      # (title, pdf path) in archive order
+    duty: dict | None = None
+
+
+def inputs_hash(ws: Workspace, branch: str | None, year: int) -> str:
+    """Everything a branch's documents are made from."""
+    digest = hashlib.sha256(f"{__version__}|{year}|{branch}".encode())
+    for item, data in ws.store.live_record_data(branch):
+        digest.update(item.encode())
+        digest.update(data.encode())
+    for path in sorted(SHIPPED.glob("*.docx")) + sorted((ws.home / "templates").glob("*.docx")):
+        digest.update(path.read_bytes())
+    for extra in (ws.home / "taizhang.toml", ws.home / "standard.toml",
+                  DATA / "standard.toml", DATA / "dues_rates.csv"):
+        if extra.exists():
+            digest.update(extra.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class Made:
+    """What a step made: its files, and (the duty report) a summary the college outputs need."""
+    paths: list
+    summary: dict | None = None
+
+
+def _with_pdf(path: Path, pdf: bool, title: str, author: str, headings=()) -> list[Path]:
+    """A document, and its PDF when asked: the one place a batch step turns a document into PDF."""
+    from pipeline.documents.pdf import to_pdf
+    if not pdf:
+        return [path]
+    return [path, to_pdf(path, path.with_suffix(".pdf"), title=title, author=author, subject=title,
+                         headings=list(headings))]
+
+
+def _record_book(ws, branch, year, today, pdf) -> Made:
+    from pipeline.documents.recordbook import HEADINGS, TITLE, generate
+    return Made(_with_pdf(generate(ws, branch, year, today), pdf, f"{year}年{branch}{TITLE}", branch, HEADINGS))
+
+
+def _dues_register(ws, branch, year, today, pdf) -> Made:
+    from pipeline.documents.dues import REGISTER, dues_register
+    return Made(_with_pdf(dues_register(ws, branch, year, today), pdf, f"{year}年{branch}{REGISTER}", branch))
+
+
+def _dues_cards(ws, branch, year, today, pdf) -> Made:
+    from pipeline.documents.dues import CARDS, dues_cards
+    return Made(_with_pdf(dues_cards(ws, branch, year, today=today), pdf, f"{year}年{branch}{CARDS}", branch))
+
+
+def _dues_notice(ws, branch, year, today, pdf) -> Made:
+    from pipeline.documents.dues import NOTICE, dues_notice
+    return Made(_with_pdf(dues_notice(ws, branch, year, today), pdf, f"{year}年{branch}{NOTICE}", branch))
+
+
+def _duty(ws, branch, year, today, pdf) -> Made:
+    from pipeline.documents.duty import REPORT, duty_report
+    report, lists_docx, lists_xlsx, context = duty_report(ws, branch, year, today)
+    paths = _with_pdf(report, pdf, f"{year}年{branch}{REPORT}", branch)
+    summary = {"secretary": context["secretary"], "grade": context["vote_grade"],
+               "vote": str(context["vote_value"]) if context["vote_value"] is not None else None,
+               "average": str(context["average"])}
+    return Made([paths[0], lists_docx, lists_xlsx, *paths[1:]], summary)
+
+
+def _checks(ws, branch, year, today, pdf) -> Made:
+    from pipeline.checking.monthly import check_branch, load_standard
+    from pipeline.documents.monthly import inspection_sheet
+    standard = load_standard(ws)
+    out = []
+    for month in range(1, months_so_far(year, today) + 1):
+        path = inspection_sheet(ws, check_branch(ws, branch, year, month, standard, today), today)
+        out += _with_pdf(path, pdf, f"{year}年{branch}月度检查表（{month}月）", branch)
+    return Made(out)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str                           # what the summary calls it
+    title: str                          # the document's own title, for bookmarks
+    make: Callable[..., Made]           # (ws, branch, year, today, pdf) → Made
+    per_month: bool = False             # one document a month: bookmarked by month
+
+
+BRANCH_STEPS = (Step("工作记录本", "党支部工作记录本", _record_book),
+                Step("党费收缴簿", "支部党费收缴簿", _dues_register),
+                Step("党费缴纳登记证", "个人党费缴纳登记证", _dues_cards),
+                Step("党费收缴公示", "党费收缴情况公示", _dues_notice),
+                Step("述职材料", "述职报告", _duty),
+                Step("月度检查表", "月度检查表", _checks, per_month=True))
+
+
+def _state(ws: Workspace, year: int, branch: str) -> Path:
+    return ws.outbox / str(year) / safe_name(branch) / STATE
+
+
+def run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, resume: bool) -> BranchRun:
+    """One branch, every step in order (runs in a worker process)."""
+    import logging
+    logging.getLogger("pipeline").setLevel(logging.WARNING)
+    ws = Workspace.open(home)
+    run = BranchRun(branch)
+    state_path = _state(ws, year, branch)
+    state = json.loads(state_path.read_text("utf-8")) if state_path.exists() else {}
+    digest = inputs_hash(ws, branch, year)
+    for step in BRANCH_STEPS:
+        started = time.perf_counter()
+        previous = state.get(step.name)
+        if resume and previous and previous["inputs"] == digest and previous["pdf"] >= pdf and \
+                all(Path(p).exists() for p in previous["files"]):
+            made = Made([Path(p) for p in previous["files"]], previous.get("summary", previous.get("duty")))
+            run.skipped.append((step.name, made.paths))
+        else:
+            try:
+                made = step.make(ws, branch, year, today, pdf)
+            except Exception as exc:   # one document failing never stops the others
+                run.failed.append((step.name, f"{type(exc).__name__}: {exc}"))
+                run.seconds[step.name] = time.perf_counter() - started
+                continue
+            run.made.append((step.name, made.paths))
+            state[step.name] = {"inputs": digest, "pdf": pdf, "files": [str(p) for p in made.paths],
+                                "summary": made.summary, "at": dt.datetime.now().isoformat(timespec="seconds")}
+            write_atomic(state_path, json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8"))
+        if made.summary is not None:
+            run.duty = made.summary
+        run.seconds[step.name] = time.perf_counter() - started
+        run.pdfs += [(_bookmark(step, p), p) for p in made.paths if p.suffix == ".pdf"]
+    return run
+
+
+def _bookmark(step: Step, path: Path) -> str:
+    name = path.stem
+    if step.per_month and "（" in name:
+        return step.title + name[name.index("（"):]
+    return step.title
+
+
+@dataclass
+class YearEnd:
+    year: int
+    runs: list
+    college: list
+    archives: list
+    manifest: Path | None
+    seconds: float
+
+    @property
+    def failed(self) -> list:
+        return [(r.branch, step, why) for r in self.runs for step, why in r.failed]
+
+
+def year_end(ws: Workspace, year: int, *, jobs: int | None = None, branches: list[str] | None = None,
+             pdf: bool = True, resume: bool = False, today: dt.date | None = None, progress=None) -> YearEnd:
+    """Every branch's documents (in parallel), the college's, the archive and the manifest."""
+    started = time.perf_counter()
+    today = today or dt.date.today()
+    from pipeline.reading.convert import find_soffice
+    pdf = pdf and find_soffice() is not None
+    registry = ws.store.registry()
+    names = branches or [r["党支部"] for r in registry]
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    ws.store.close()
+    runs: list[BranchRun] = []
+    if jobs == 1:
+        for name in names:
+            runs.append(run_branch(str(ws.home), name, year, today, pdf, resume))
+            if progress:
+                progress(runs[-1])
+    else:
+        from pipeline.reading.convert import die_with_parent
+        with ProcessPoolExecutor(max_workers=min(jobs, len(names) or 1), initializer=die_with_parent) as pool:
+            futures = [pool.submit(run_branch, str(ws.home), name, year, today, pdf, resume) for name in names]
+            for future in as_completed(futures):
+                runs.append(future.result())
+                if progress:
+                    progress(runs[-1])
+    runs.sort(key=lambda r: names.index(r.branch))
+    college = _college_outputs(ws, year, today, runs, registry, pdf, branches is None)
+    archives = _archives(ws, year, runs, pdf)
+    manifest = write_manifest(ws, year)
+    return YearEnd(year, runs, college, archives, manifest, time.perf_counter() - started)
+
+
+def _college_outputs(ws: Workspace, year: int, today: dt.date, runs: list[BranchRun], registry: list, pdf: bool,
+                     everyone: bool) -> list[Path]:
+    """The funding sheet, the monthly college summaries, the secretaries' ranking, each 党总支's report."""
+    from decimal import Decimal
+
+    from pipeline.checking.monthly import check_all
+    from pipeline.documents.monthly import college_workbook
+    from pipeline.documents.dues import funds
+    from pipeline.documents.duty import college_ranking, duty_report_general
+    made = [funds(ws, year)]
+    if not everyone:
+        return made
+    last = months_so_far(year, today)
+    for month in range(1, last + 1):
+        made.append(college_workbook(ws, check_all(ws, year, month, today=today), year, month))
+    general_of = {r["党支部"]: r.get("党总支") or "（党委直属）" for r in registry}
+    rows = [{"branch": r.branch, "general": general_of.get(r.branch, ""), "secretary": r.duty["secretary"],
+             "vote": Decimal(r.duty["vote"]) if r.duty.get("vote") else None, "grade": r.duty["grade"],
+             "average": Decimal(r.duty["average"])} for r in runs if r.duty]
+    made.append(college_ranking(ws, year, rows))
+    for general in sorted({r.get("党总支") for r in registry if r.get("党总支")}):
+        made += list(duty_report_general(ws, general, year, today))
+    return made
+
+
+def _archives(ws: Workspace, year: int, runs: list[BranchRun], pdf: bool) -> list[Path]:
+    """Per branch one PDF: each document a bookmark, its own bookmarks nested under it; page labels."""
+    if not pdf:
+        return []
+    folder = ws.outbox / str(year) / ARCHIVE_FOLDER
+    made, pages = [], []
+    for run in runs:
+        if not run.pdfs:
+            continue
+        writer = PdfWriter()
+        for title, path in run.pdfs:
+            start = len(writer.pages)
+            reader = PdfReader(path)
+            writer.append(reader, outline_item=title, import_outline=True)
+            writer.set_page_label(start, len(writer.pages) - 1, style="/D", prefix=_label(title))
+        writer.add_metadata({"/Title": f"{year}年{run.branch}年终归档", "/Author": run.branch,
+                             "/Subject": "党支部台账年终归档", "/Creator": f"taizhang {__version__}"})
+        writer.page_mode = "/UseOutlines"
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        target = folder / f"{year}年{safe_name(run.branch)}年终归档.pdf"
+        write_atomic(target, buffer.getvalue())
+        made.append(target)
+        pages.append((run.branch, len(writer.pages), [t for t, _ in run.pdfs]))
+    if pages:
+        made.append(_index(ws, year, pages, folder))
+    return made
+
+
+SHORT = {"党支部工作记录本": "记录本", "支部党费收缴簿": "收缴簿", "个人党费缴纳登记证": "登记证",
+         "党费收缴情况公示": "公示", "述职报告": "述职"}
+
+
+def _label(title: str) -> str:
+    """Page labels a reader can quote: 记录本-12, 检查3月-2."""
+    if title.startswith("月度检查表（"):
+        return f"检查{title[6:].rstrip('）')}-"
+    return f"{SHORT.get(title, title[:4])}-"
+
+
+def _index(ws: Workspace, year: int, pages: list, folder: Path) -> Path:
+    from pipeline.documents.pdf import to_pdf
+    from pipeline.documents.render import render_docx, template_path
+    college = ws.section("college").get("name", "")
+    rows = [{"n": n, "branch": branch, "pages": count, "docs": len(titles)} for n, (branch, count, titles)
+            in enumerate(pages, 1)]
+    context = {"college": college, "year": year, "rows": rows, "total": sum(p for _, p, _ in pages)}
+    docx_path = render_docx(template_path(ws, "archive_index.docx"), lambda tpl: context,
+                            folder / f"{year}年{safe_name(college)}年终归档目录.docx")
+    return to_pdf(docx_path, docx_path.with_suffix(".pdf"), title=f"{year}年{college}年终归档目录", author=college,
+                  subject="年终归档目录", headings=[])
+
+
+def write_manifest(ws: Workspace, year: int) -> Path:
+    """outbox/<年>/manifest.json: every file with SHA-256, size, the inputs' hash and the tool version."""
+    root = ws.outbox / str(year)
+    inputs = {}
+    for state in root.glob(f"*/{STATE}"):
+        for step in json.loads(state.read_text("utf-8")).values():
+            for file in step["files"]:
+                inputs[str(Path(file).resolve())] = step["inputs"]
+    entries = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name not in (STATE, "manifest.json")
+                       and not p.name.startswith(".~")):
+        entries.append({"file": path.relative_to(root).as_posix(), "sha256": file_sha256(path), "size": path.stat().st_size,
+                        "inputs": inputs.get(str(path.resolve())), "tool": f"taizhang {__version__}"})
+    manifest = {"year": year, "made": dt.datetime.now().isoformat(timespec="seconds"), "tool": f"taizhang {__version__}",
+                "files": entries}
+    target = root / "manifest.json"
+    write_atomic(target, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+    return target
+
+
+def verify_archive(folder: Path) -> tuple[list[str], list[str], int]:
+    """(changed, missing, checked) against folder/manifest.json."""
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    changed, missing = [], []
+    for entry in manifest["files"]:
+        path = folder / entry["file"]
+        if not path.exists():
+            missing.append(entry["file"])
+        elif path.stat().st_size != entry["size"] or file_sha256(path) != entry["sha256"]:
+            changed.append(entry["file"])
+    return changed, missing, len(manifest["files"])
+
+
+def summary(result: YearEnd, ws: Workspace) -> str:
+    made = sum(len(paths) for r in result.runs for _, paths in r.made)
+    skipped = sum(len(paths) for r in result.runs for _, paths in r.skipped)
+    per_step: dict[str, float] = {}
+    for run in result.runs:
+        for step, seconds in run.seconds.items():
+            per_step[step] = per_step.get(step, 0.0) + seconds
+    lines = [f"{result.year} 年终批处理完成（{result.seconds:.1f} 秒）：{len(result.runs)} 个党支部，"
+             f"生成文件 {made} 个，未变而跳过 {skipped} 个，失败 {len(result.failed)} 项；全院文件 {len(result.college)} 个；"
+             f"归档 PDF {len(result.archives)} 个。",
+             "各步骤耗时（各支部合计）：" + "，".join(f"{k} {v:.1f} 秒" for k, v in per_step.items())]
+    for branch, step, why in result.failed:
+        lines.append(f"  ✘ {branch} · {step}：{why}")
+    lines.append(f"文书：{ws.outbox / str(result.year)}/<支部>/；全院：{ws.outbox / str(result.year) / '学院'}")
+    if result.archives:
+        lines.append(f"归档：{ws.outbox / str(result.year) / ARCHIVE_FOLDER}；清单：{result.manifest}"
+                     f"（核对：taizhang verify-archive {ws.outbox / str(result.year)}）")
+    else:
+        lines.append(f"清单：{result.manifest}（未生成 PDF，归档 PDF 略）")
+    return "\n".join(lines)

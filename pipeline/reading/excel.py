@@ -1,0 +1,219 @@
+"""Reading submitted files: safety checks, then the raw cells of every worksheet.
+
+`inspect_file` refuses what must not be parsed (empty, not a workbook, encrypted,
+legacy, zip bombs) with a clear issue. `read_workbook` streams each sheet once with
+openpyxl's own parser in read-only, cached-values mode (macros never run; XML parsed
+through defusedxml, which openpyxl uses when it is installed), keeping merged ranges
+and marking formulas saved without a cached value and Excel error values.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import msoffcrypto
+from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+from pipeline.core.issues import ERROR, Issue
+from pipeline.core.values import UNCALCULATED, CellError
+
+log = logging.getLogger(__name__)
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+LEGACY_SUFFIXES = {".xls", ".et", ".doc", ".wps"}
+WORD_SUFFIXES = {".docx", ".docm"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+MAX_EMPTY_RUN = 1000          # this many empty rows in a row end a sheet
+
+
+@dataclass(frozen=True)
+class Limits:
+    file_bytes: int = 50 * 2**20
+    unpacked_bytes: int = 300 * 2**20
+    ratio: int = 200
+    rows: int = 50_000
+    columns: int = 200
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    name: str
+    rows: list            # rows[i] is Excel row i+1, a list of raw values
+    merged: tuple         # (min_col, min_row, max_col, max_row), 1-based
+    hidden: bool = False
+    truncated: bool = False
+
+
+def _file_issue(code: str, message: str, hint: str | None = None) -> Issue:
+    return Issue(code, ERROR, message, hint=hint)
+
+
+def _sniff_text(head: bytes) -> str:
+    sample = head.lstrip(b"\xef\xbb\xbf").lstrip()[:200].lower()
+    if sample.startswith((b"<html", b"<!doctype html", b"<?xml", b"<table")):
+        return "网页/HTML 文件（常见于从系统“导出 Excel”）"
+    if b"," in sample or b"\t" in sample:
+        return "文本/CSV 文件"
+    return "文本文件"
+
+
+def _office_encrypted(path: Path) -> bool | None:
+    try:
+        with path.open("rb") as fp:
+            return msoffcrypto.OfficeFile(fp).is_encrypted()
+    except Exception:   # not an Office container msoffcrypto understands
+        return None
+
+
+WORD_FAMILY = {".doc", ".docx", ".docm", ".wps", ".dot", ".dotx", ".rtf"}
+
+
+def inspect_file(path: Path, limits: Limits = Limits()) -> tuple[str | None, list[Issue]]:
+    """What the file really is — 'xlsx', 'docx', 'legacy-xls', 'legacy-doc' — judged by its
+    content, not its name; or (None, issues) for what must not be parsed at all."""
+    suffix = path.suffix.lower()
+    size = path.stat().st_size
+    if size == 0:
+        return None, [_file_issue("file-empty", "文件是空的（0 字节），可能保存或复制时出错", "请重新保存后再提交")]
+    if size > limits.file_bytes:
+        return None, [_file_issue("file-too-large",
+                                  f"文件过大（{size / 2**20:.1f} MB），超过 {limits.file_bytes // 2**20} MB 上限",
+                                  "请删除无关的工作表和图片，或拆分后提交")]
+    with path.open("rb") as fp:
+        head = fp.read(512)
+    if head.startswith(OLE_MAGIC):
+        if _office_encrypted(path):
+            return None, [_file_issue("file-encrypted", "文件设有密码（已加密），无法读取",
+                                      "请在 Excel/WPS/Word 中取消“文件加密”或“打开权限密码”后重新提交")]
+        return ("legacy-doc" if suffix in WORD_FAMILY else "legacy-xls"), []
+    if not head.startswith(b"PK"):
+        kind = "PDF 文件" if head.startswith(b"%PDF") else _sniff_text(head)
+        what = "Word 文档" if suffix in WORD_FAMILY else "Excel 工作簿"
+        return None, [_file_issue("file-not-excel", f"文件内容不是{what}，而是{kind}，只是扩展名为“{suffix}”",
+                                  f"请在 Excel/WPS/Word 中打开后“另存为”{what}（.xlsx/.docx）")]
+    return _inspect_zip(path, limits)
+
+
+def _inspect_zip(path: Path, limits: Limits) -> tuple[str | None, list[Issue]]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
+        return None, [_file_issue("file-corrupt", "文件已损坏（可能未保存完整或传输中断），无法打开",
+                                  "请在 Excel/WPS 中打开确认无误，重新保存后提交")]
+    unpacked = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if unpacked > limits.unpacked_bytes or (unpacked > 10 * 2**20 and unpacked / packed > limits.ratio):
+        return None, [_file_issue("file-too-large", f"文件解压后达 {unpacked / 2**20:.0f} MB，超出处理上限，已拒收",
+                                  "请删除多余的空行、空列和图片后重新保存提交")]
+    if "word/document.xml" in names:
+        return "docx", []
+    if "xl/workbook.xml" in names:
+        return "xlsx", []
+    return None, [_file_issue("file-corrupt", "文件不是有效的 Excel 工作簿或 Word 文档（缺少正文内容）",
+                              "请在 Excel/WPS/Word 中打开后另存为 .xlsx/.docx 再提交")]
+
+
+class _Parser(WorkSheetParser):
+    """openpyxl's sheet parser, marking cells whose formula has no cached value."""
+
+    def parse_cell(self, element):
+        cell = super().parse_cell(element)
+        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+            cell["value"] = UNCALCULATED
+        elif cell["data_type"] == "e" and cell["value"] is not None:
+            cell["value"] = CellError(str(cell["value"]))
+        return cell
+
+
+def _read_sheet(ws, wb, limits: Limits) -> RawSheet:
+    rows: list = []
+    truncated = False
+    empty_run = 0
+    with ws._get_source() as src:
+        parser = _Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+                         date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for idx, cells in parser.parse():
+            values = [None] * min(max((c["column"] for c in cells), default=0), limits.columns)
+            for c in cells:
+                if c["column"] <= limits.columns and c["value"] is not None:
+                    values[c["column"] - 1] = c["value"]
+            if not any(v is not None and v != "" for v in values):
+                empty_run += 1
+                if empty_run > MAX_EMPTY_RUN:
+                    break
+                continue
+            empty_run = 0
+            if idx > limits.rows:
+                truncated = True
+                break
+            rows.extend([] for _ in range(idx - 1 - len(rows)))
+            rows.append(values)
+        merged = []
+        if parser.merged_cells is not None:
+            for rng in parser.merged_cells.mergeCell:
+                try:
+                    merged.append(range_boundaries(rng.ref))
+                except (TypeError, ValueError):
+                    continue
+    return RawSheet(ws.title, rows, tuple(merged), ws.sheet_state != "visible", truncated)
+
+
+def read_workbook(path: Path, limits: Limits = Limits()) -> tuple[list[RawSheet], list[Issue]]:
+    with warnings.catch_warnings():
+        # openpyxl warns about WPS/Excel extensions it skips (data validation lists, defined names)
+        warnings.simplefilter("ignore")
+        return _read_workbook(path, limits)
+
+
+def _read_workbook(path: Path, limits: Limits) -> tuple[list[RawSheet], list[Issue]]:
+    # A file object, not a path: openpyxl refuses a real workbook named .xls by its name alone.
+    stream = path.open("rb")
+    try:
+        wb = load_workbook(stream, read_only=True, data_only=True, keep_links=False)
+    except Exception as exc:   # openpyxl raises many types for damaged files
+        stream.close()
+        log.info("openpyxl could not open %s: %s", path, exc)
+        return [], [_file_issue("file-corrupt", "文件无法作为 Excel 工作簿打开（内容损坏或格式不规范）",
+                                "请在 Excel/WPS 中打开确认无误，另存为 .xlsx 后重新提交")]
+    sheets, issues = [], []
+    try:
+        for ws in wb.worksheets:
+            if not hasattr(ws, "_get_source"):
+                continue   # a chart sheet
+            try:
+                sheets.append(_read_sheet(ws, wb, limits))
+            except Exception as exc:
+                log.info("sheet %s of %s unreadable: %s", ws.title, path, exc)
+                issues.append(Issue("file-corrupt", ERROR, "工作表内容损坏，无法读取", sheet=ws.title,
+                                    hint="请在 Excel/WPS 中打开确认无误，重新保存后提交"))
+    finally:
+        wb.close()
+        stream.close()
+    return sheets, issues
+
+
+def fill_merged(sheet: RawSheet) -> list[list]:
+    """A copy of the rows with every merged range's value copied into all its cells."""
+    rows = [list(r) for r in sheet.rows]
+    for min_col, min_row, max_col, max_row in sheet.merged:
+        if min_row > len(rows):
+            continue
+        max_row = min(max_row, len(rows))
+        top = rows[min_row - 1]
+        value = top[min_col - 1] if min_col - 1 < len(top) else None
+        if value is None:
+            continue
+        for r in range(min_row - 1, max_row):
+            row = rows[r]
+            if len(row) < max_col:
+                row.extend([None] * (max_col - len(row)))
+            for c in range(min_col - 1, max_col):
+                row[c] = value
+    return rows

@@ -1,0 +1,263 @@
+"""Where things are on a sheet: title and info rows, the header (one or two rows),
+data rows and footers; which ledger item the sheet is; its branch and period.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from pipeline.core.formats import (EXCEL_ITEMS, FOOTER_WORDS, ITEMS, LABEL_INDEX, MEETING_ITEMS, SKIP_SHEETS, Item,
+                      field_for, fields_item, header_key, month_header, recognise_title)
+from pipeline.checking.branch import TITLE_BRANCH_RE
+from pipeline.core.issues import ERROR, WARNING, Issue, cell_ref
+from pipeline.reading.excel import RawSheet, fill_merged
+from pipeline.core.values import Bad, as_date, clean_text, fold, parse_date
+
+HEADER_SCAN_ROWS = 30
+GRID_TOTAL = "合计"
+
+
+@dataclass(frozen=True)
+class Column:
+    index: int            # 1-based
+    header: str           # as the user wrote it (line breaks folded)
+    field: str | None     # canonical field name, GRID_TOTAL, or None
+    month: int | None = None
+    where: str | None = None  # Word: "第2个表格第3行第2列" / "第5段" instead of a cell reference
+
+    def cell(self, line: int | None) -> str | None:
+        return self.where or cell_ref(self.index, line)
+
+
+@dataclass(frozen=True)
+class Layout:
+    sheet: str
+    item: Item
+    header_rows: tuple[int, ...]
+    columns: tuple[Column, ...]
+    data: tuple             # ((excel row number, values), …)
+    branch: str | None
+    branch_from: str | None   # 'info' | 'title' | 'folder'
+    branch_cell: str | None
+    year: int | None
+    month: int | None
+    filled_on: dt.date | None
+    grid: bool = False
+
+    def column_of(self, field: str) -> Column | None:
+        for col in self.columns:
+            if col.field == field:
+                return col
+        return None
+
+
+def _text(value) -> str:
+    return clean_text(value) if isinstance(value, str) else ""
+
+
+def _header_hits(keys: list[str]) -> dict[str, set]:
+    hits: dict[str, set] = {}
+    months = 0
+    for key in keys:
+        if not key:
+            continue
+        for code, name in LABEL_INDEX.get(key, ()):
+            hits.setdefault(code, set()).add(name)
+        if month_header(key):
+            months += 1
+    if months >= 3:
+        hits.setdefault("C2", set()).update({"月份", "实缴金额"})
+    return hits
+
+
+def _score(keys: list[str]) -> int:
+    hits = _header_hits(keys)
+    return max((len(v) for code, v in hits.items() if code in ITEMS), default=0)
+
+
+def _matches(key: str) -> bool:
+    return bool(key) and (key in LABEL_INDEX or month_header(key) is not None)
+
+
+def find_header(rows: list[list]) -> tuple[tuple[int, ...], list[str], list[str]] | None:
+    """(header row numbers, normalised keys, texts as written) — or None."""
+    best = None
+    for r in range(min(len(rows), HEADER_SCAN_ROWS)):
+        keys = [header_key(_text(v)) for v in rows[r]]
+        score = _score(keys)
+        if score < 2:
+            continue
+        texts = [re.sub(r"\s+", " ", _text(v)) for v in rows[r]]
+        candidate = (score, (r + 1,), keys, texts)
+        if r + 1 < len(rows):
+            lower = [header_key(_text(v)) for v in rows[r + 1]]
+            combined, ctexts = list(keys), list(texts)
+            for c, key in enumerate(lower):
+                if _matches(key) and key != (keys[c] if c < len(keys) else ""):
+                    if c >= len(combined):
+                        combined.extend([""] * (c + 1 - len(combined)))
+                        ctexts.extend([""] * (c + 1 - len(ctexts)))
+                    combined[c] = key
+                    ctexts[c] = re.sub(r"\s+", " ", _text(rows[r + 1][c]))
+            two = _score(combined)
+            if two > score:
+                candidate = (two, (r + 1, r + 2), combined, ctexts)
+        if best is None or candidate[0] > best[0]:
+            best = candidate
+    return None if best is None else best[1:]
+
+
+def recognise(sheet_name: str, title_text: str, keys: list[str]) -> Item | None:
+    """Title row, else sheet name, else the header (best cover of required columns)."""
+    hits = _header_hits(keys)
+
+    def cover(item: Item) -> tuple:
+        required = {f.name for f in item.required_fields()}
+        found = hits.get(item.code, set()) | (hits.get("B", set()) if item.code in MEETING_ITEMS else set())
+        return (len(found & required) / (len(required) or 1), len(found))
+
+    by_header = max(EXCEL_ITEMS, key=cover)
+    if cover(by_header)[1] < 2:
+        by_header = None
+    for text in (title_text, sheet_name):
+        item = recognise_title(text)
+        if item is not None:
+            if cover(item)[1] == 0 and by_header is not None:
+                return by_header
+            return item
+    return by_header
+
+
+_BRANCH_RE = re.compile(r"(?:党支部名称|支部名称|所属党支部|所在党支部|党支部|支部|填报单位)\s*[:：]\s*([^\s:：]+)(?=\s|$)")
+_FILLED_RE = re.compile(r"(?:填报日期|填表日期|填报时间|填表时间|报送日期)\s*[:：]?\s*([0-9０-９年月日./\-]+日?)")
+_YEAR_RE = re.compile(r"(?:年度\s*[:：]\s*(\d{4}))|(?:(\d{4})\s*年度)|(?:(\d{4})\s*年(?!\s*\d{1,2}\s*月\s*\d{1,2}\s*日))")
+_MONTH_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)|月份\s*[:：]\s*(\d{4})\s*[-年.]\s*(\d{1,2})")
+_LABEL_RE = re.compile(r"(?:党支部名称|支部名称|所属党支部|所在党支部|党支部|支部|填报单位|年度|填报日期)\s*[:：]")
+
+
+def read_info(text: str, registered: tuple[str, ...]) -> dict:
+    """Branch, year, month and 填报日期 from the title and info rows above the header."""
+    info: dict = {}
+    text = fold(text)
+    m = _FILLED_RE.search(text)
+    if m:
+        filled = parse_date(m[1])
+        if not isinstance(filled, Bad):
+            info["filled_on"] = as_date(filled)
+        text = text[:m.start()] + " " + text[m.end():]
+    m = _BRANCH_RE.search(text)
+    if m:
+        info["branch"], info["branch_from"] = m[1], "info"
+    else:
+        key = header_key(text)
+        names = sorted((n for n in registered if header_key(n) and header_key(n) in key), key=len, reverse=True)
+        if names:
+            info["branch"], info["branch_from"] = names[0], "title"
+        else:
+            for token in _LABEL_RE.sub(" ", text).split():
+                m = TITLE_BRANCH_RE.search(token)
+                if m:
+                    info["branch"], info["branch_from"] = m[1], "title"
+                    break
+    m = _MONTH_RE.search(text)
+    if m:
+        year, month = (int(m[1]), int(m[2])) if m[1] else (int(m[3]), int(m[4]))
+        if 1 <= month <= 12:
+            info["year"], info["month"] = year, month
+    if "year" not in info:
+        m = _YEAR_RE.search(text)
+        if m:
+            info["year"] = int(next(g for g in m.groups() if g))
+    return info
+
+
+def _is_footer(values: list) -> bool:
+    for v in values:
+        if v is None or v == "":
+            continue
+        text = re.sub(r"\s", "", fold(str(v)))
+        return text.startswith(FOOTER_WORDS)
+    return False
+
+
+def _columns(item: Item, keys: list[str], texts: list[str], grid_allowed: bool) -> list[Column]:
+    fields = fields_item(item.code)
+    cols = []
+    for c, key in enumerate(keys):
+        if not key:
+            continue
+        fld = field_for(fields, key)
+        month = month_header(key) if grid_allowed and fld is None else None
+        name = fld.name if fld else None
+        if grid_allowed and key in ("合计", "全年合计", "年度合计", "小计", "总计", "合计元"):
+            name = GRID_TOTAL
+        cols.append(Column(c + 1, texts[c] if c < len(texts) else key, name, month))
+    return cols
+
+
+def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str | None
+                 ) -> tuple[Layout | None, list[Issue]]:
+    """Lay out one sheet; (None, issues) for skipped or unreadable sheets."""
+    name = raw.name
+    if raw.truncated:
+        return None, [Issue("too-many-rows", ERROR, "工作表行数过多，超出处理上限", sheet=name,
+                            hint="一张台账请不要超过 50000 行；请拆分后提交")]
+    if raw.hidden or not any(any(v not in (None, "") for v in r) for r in raw.rows):
+        why = "隐藏的工作表" if raw.hidden else "空白工作表"
+        return None, [Issue("sheet-skipped", WARNING, f"{why}，已跳过", sheet=name)]
+    rows = fill_merged(raw)
+    found = find_header(rows)
+    title_item = recognise_title(name)
+    if found is None:
+        if any(w in name for w in SKIP_SHEETS) or (title_item is None and not _has_title(rows)):
+            return None, [Issue("sheet-skipped", WARNING, "不是台账表（如填表说明），已跳过", sheet=name)]
+        return None, [Issue("no-header", ERROR, "找不到表头行，无法识别各列", sheet=name,
+                            hint="表头应为一行列名（如 姓名、性别、出生年月…），请使用统一模板")]
+    header_rows, keys, texts = found
+    # the text above the header, from the cells as written (merged titles once, not per cell)
+    title_text = "  ".join(_text(v) for r in raw.rows[:header_rows[0] - 1] for v in r if _text(v))
+    item = recognise(name, title_text, keys)
+    if item is None or (any(w in name for w in SKIP_SHEETS) and recognise_title(title_text) is None):
+        return None, [Issue("sheet-skipped", WARNING, "未能识别为任何台账，已跳过", sheet=name,
+                            hint="如这是台账，请在第一行写明表名（如“党员花名册”）")]
+    info = read_info(title_text, registered)
+    grid_allowed = item.code == "C2"
+    columns = _columns(item, keys, texts, grid_allowed)
+    grid = grid_allowed and sum(1 for c in columns if c.month) >= 3
+    start = header_rows[-1]
+    content = tuple(c.index - 1 for c in columns
+                    if (c.field or c.month) and c.field != "序号" and header_key(c.header) != "序号")
+    data = tuple((i + 1, rows[i]) for i in range(start, len(rows)) if _is_data(rows[i], content))
+    branch, branch_from, branch_cell = info.get("branch"), info.get("branch_from"), None
+    if branch is None and folder_branch:
+        branch, branch_from = folder_branch, "folder"
+    elif branch is not None:
+        branch_cell = _find_cell(rows[:header_rows[0] - 1], branch)
+    layout = Layout(name, item, header_rows, tuple(columns), data, branch, branch_from, branch_cell,
+                    info.get("year"), info.get("month"), info.get("filled_on"), grid)
+    return layout, []
+
+
+def _has_title(rows) -> bool:
+    return any(recognise_title(_text(v)) for r in rows[:5] for v in r if _text(v))
+
+
+def _is_data(values: list, content_columns: tuple[int, ...]) -> bool:
+    """A data row has something in a ledger column other than 序号, and is not a footer."""
+    for index in content_columns:
+        if index < len(values):
+            value = values[index]
+            if value is not None and not (isinstance(value, str) and not value.strip()):
+                return not _is_footer(values)
+    return False
+
+
+def _find_cell(rows, text: str) -> str | None:
+    """The last cell above the header that holds `text` (info rows come after the title)."""
+    for r in range(len(rows) - 1, -1, -1):
+        row = rows[r]
+        for c, v in enumerate(row):
+            if isinstance(v, str) and text in fold(v):
+                return cell_ref(c + 1, r + 1)
+    return None

@@ -1,0 +1,1 @@
+"""The demo college: college (people and ledgers), word (Word records), demo (the whole run)."""
