@@ -171,3 +171,67 @@ def test_year_end_resumes_after_being_killed(demo_home, tmp_path):
     check = subprocess.run([sys.executable, str(root / "cli.py"), "verify-archive", str(work / "outbox" / "2026")],
                            capture_output=True, text=True)
     assert check.returncode == 0
+
+
+def _numbers(text: str, *labels: str) -> dict:
+    """The figure after each label in running text ('应缴党费55230.89元' → {'应缴党费': Decimal})."""
+    import re
+    from decimal import Decimal
+    found = {}
+    for label in labels:
+        m = re.search(re.escape(label) + r"\s*([0-9]+\.[0-9]{2})\s*元", text)
+        if m:
+            found[label] = Decimal(m[1])
+    return found
+
+
+def test_every_dues_figure_shown_in_two_documents_is_the_same_number(demo_home):
+    """Register, cards, 公示, record book and duty report of every branch against the one engine."""
+    from decimal import Decimal
+
+    import docx
+    from openpyxl import load_workbook
+
+    from pipeline.dues.ledger import branch_dues
+    from pipeline.workspace import Workspace
+    home, _ = demo_home
+    ws = Workspace.open(home)
+    college = make_college(2026)
+    checked = 0
+    for folder in sorted((home / "outbox" / "2026").iterdir()):
+        notice = next(folder.glob("*党费收缴情况公示.docx"), None)
+        if notice is None:
+            continue
+        book = branch_dues(ws, folder.name, 2026, college.today)
+        engine = {"due": book.due, "paid": book.collected, "remitted": book.remitted_total,
+                  "used": book.dues_used, "balance": book.balance}
+        text = lambda path: "\n".join(p.text for p in docx.Document(path).paragraphs)   # noqa: E731
+        shown = {
+            "公示": _numbers(text(notice), "应缴党费", "实缴党费", "上缴党费", "党费支出", "结余"),
+            "述职报告": _numbers(text(next(folder.glob("*述职报告.docx"))), "应缴党费", "实缴", "上缴", "党费支出", "结余"),
+            "工作记录本": _numbers(text(next(folder.glob("*工作记录本.docx"))), "应缴党费", "实缴", "上缴党费"),
+        }
+        as_engine = {"应缴党费": "due", "实缴党费": "paid", "实缴": "paid", "上缴党费": "remitted", "上缴": "remitted",
+                     "党费支出": "used", "结余": "balance"}
+        for document, figures in shown.items():
+            assert figures, (folder.name, document)
+            for label, value in figures.items():
+                assert value == engine[as_engine[label]], (folder.name, document, label, value, engine)
+        register = load_workbook(next(folder.glob("*党费收缴簿.xlsx")), data_only=True)
+        flow = {}
+        for sheet in register.worksheets:
+            for row in sheet.iter_rows(values_only=True):
+                if row and row[0] in ("本年收缴", "上缴", "党费支出", "结余") and isinstance(row[1], (int, float)):
+                    flow[row[0]] = Decimal(str(row[1])).quantize(Decimal("0.01"))
+        assert flow == {"本年收缴": engine["paid"], "上缴": engine["remitted"], "党费支出": engine["used"],
+                        "结余": engine["balance"]}, folder.name
+        cards = docx.Document(next(folder.glob("*个人党费缴纳登记证.docx")))
+        card_totals = []
+        for table in cards.tables:                            # one total line a card (merged cells repeat it)
+            texts = {cell.text for row in table.rows for cell in row.cells if "应缴" in cell.text and "实缴" in cell.text}
+            card_totals += [_numbers(t, "应缴", "实缴") for t in texts]
+        assert len(card_totals) == len(book.members), folder.name
+        assert sum(c["实缴"] for c in card_totals) == engine["paid"], folder.name
+        assert sum(c["应缴"] for c in card_totals) == engine["due"], folder.name
+        checked += 1
+    assert checked == 20
