@@ -36,6 +36,8 @@ from pipeline.workspace import Workspace
 log = logging.getLogger(__name__)
 
 DEFAULT_DELAY = 2.0
+RELEASE_EVERY = 50              # files between two returns of freed memory to the system (a full gc costs)
+BIG_FILE = 256 * 1024           # … and after every file this big (a big roster's rows)
 DEFAULT_RESCAN = 300.0
 NETWORK_FS = {"cifs", "smb", "smb2", "smb3", "smbfs", "nfs", "nfs4", "9p", "afs", "davfs", "fuse", "sshfs",
               "ceph", "glusterfs", "lustre", "vboxsf", "vmhgfs", "prl_fs", "gpfs", "beegfs"}
@@ -209,6 +211,7 @@ class Watcher:
         self.next_rescan = 0.0
         self.claim_root = claim_root(self.ws)
         self.counts: Counter = Counter()     # the only per-run state: no result is kept
+        self._since_release = 0
 
     # --- finding files -------------------------------------------------------------
 
@@ -277,7 +280,7 @@ class Watcher:
         if self.on_result is not None:
             self.on_result(result)
 
-    def handle_ready(self, batch: int = 100) -> int:
+    def handle_ready(self, batch: int = 500) -> int:
         """Claim what is ready (a batch at once, so that the quiet period after the claim is waited
         for once, not once per file), then process each claim in turn."""
         claimed = []
@@ -322,7 +325,10 @@ class Watcher:
             self.next_rescan = min(self.next_rescan, time.monotonic() + 30)
         finally:
             claim.close()
-            _release_memory()
+            self._since_release += 1
+            if self._since_release >= RELEASE_EVERY or (signature and signature[0] > BIG_FILE):
+                _release_memory()
+                self._since_release = 0
 
     # --- running ------------------------------------------------------------------
 
