@@ -461,7 +461,7 @@ def test_stale_temp_files_are_swept_at_start_and_fresh_ones_left(home):
 
 def test_an_internal_error_and_its_traceback_reach_the_log_file(home, monkeypatch):
     """The receipt tells users to ask the administrator to read the log: the traceback must be there."""
-    import pipeline.operations.ingest as ingest_module
+    import pipeline.checking.file as file_module
     from pipeline.operations.watcher import Watcher, setup_logging
     roster_file(home / "inbox" / "花名册.xlsx", 1)
     ws = Workspace.open(home)
@@ -469,7 +469,7 @@ def test_an_internal_error_and_its_traceback_reach_the_log_file(home, monkeypatc
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug met on odd input")
-    monkeypatch.setattr(ingest_module, "_check", broken)
+    monkeypatch.setattr(file_module, "_check", broken)
     Watcher(ws, delay=0.05).once()
     log = (home / "logs" / "taizhang.log").read_text("utf-8")
     assert "Traceback" in log and "a bug met on odd input" in log

@@ -12,7 +12,7 @@ from pipeline.core.issues import ERROR, WARNING, Issue
 from pipeline.checking.branch import TITLE_BRANCH_RE, BranchClaim, resolve_branch
 from pipeline.reading.layout import Column
 from pipeline.store import LedgerRows
-from pipeline.core.records import Context, Row
+from pipeline.core.records import Checked, Context, Row
 from pipeline.checking.cells import cast_cell, validate
 from pipeline.reading.word import WordDoc, meeting_code, plan_kind, prepare_pictures, read_docx
 
@@ -34,27 +34,28 @@ def _branch_claim(doc: WordDoc, registry: list[str], folder_branch: str | None):
     return BranchClaim(folder_branch, "folder" if folder_branch else None)
 
 
-def check_word(path, ws, result, registry: list[str], folder_branch: str | None) -> None:
+def check_word(path, ws, name: str, received: dt.datetime, registry: list[str], folder_branch: str | None):
+    """A Word ledger: a meeting record or a yearly plan/summary. Returns a `checking.file.Checked`."""
     try:
         doc = read_docx(path)
     except Exception:   # python-docx raises many types on damaged documents
-        result.issues.append(Issue("file-corrupt", ERROR, "Word 文档已损坏或格式不规范，无法读取",
-                                   hint="请在 Word/WPS 中打开确认无误，另存为 .docx 后重新提交"))
-        return
-    code = meeting_code(doc, result.file)
-    plan = None if code else plan_kind(doc, result.file)
+        return Checked("docx", issues=(Issue("file-corrupt", ERROR, "Word 文档已损坏或格式不规范，无法读取",
+                                              hint="请在 Word/WPS 中打开确认无误，另存为 .docx 后重新提交"),))
+    code = meeting_code(doc, name)
+    plan = None if code else plan_kind(doc, name)
     if code is None and plan is None:
-        result.issues.append(Issue("no-ledger", ERROR, "无法识别这份 Word 文档是哪类台账",
-                                   hint="标题请写明会议类型，如“支部委员会会议记录”“主题党日活动记录”，"
-                                        "或写“会议类型：支部委员会”；年度计划/总结请以“2026年度工作计划”为题"))
-        return
+        return Checked("docx", issues=(Issue("no-ledger", ERROR, "无法识别这份 Word 文档是哪类台账",
+                                             hint="标题请写明会议类型，如“支部委员会会议记录”“主题党日活动记录”，"
+                                                  "或写“会议类型：支部委员会”；年度计划/总结请以“2026年度工作计划”为题"),))
     branch, issues = resolve_branch(_branch_claim(doc, registry, folder_branch), registry)
-    result.issues += issues
-    received = result.received.date()
     if code is not None:
-        _check_meeting(doc, code, branch, received, ws, result)
+        sheet, ledger, pictures, more = _check_meeting(doc, code, branch, name, received.date(), ws)
     else:
-        _check_plan(doc, plan, branch, received, result)
+        sheet, ledger, more = _check_plan(doc, plan, branch, name, received.date(), failed=bool(issues))
+        pictures = []
+    issues += more
+    ledgers = (ledger,) if ledger is not None and not any(i.is_error for i in issues) else ()
+    return Checked("docx", (sheet,), ledgers, tuple(pictures), tuple(issues))
 
 
 def _row(doc: WordDoc, code: str, fields, ctx: Context, issues: list[Issue]) -> Row:
@@ -82,9 +83,10 @@ def _row(doc: WordDoc, code: str, fields, ctx: Context, issues: list[Issue]) -> 
     return Row(DOC_SHEET, 0, code, values, raw, columns, frozenset(bad))
 
 
-def _check_meeting(doc: WordDoc, code: str, branch, received: dt.date, ws, result) -> None:
+def _check_meeting(doc: WordDoc, code: str, branch, name: str, received: dt.date, ws):
+    """(the sheet summary, the ledger, the prepared photos, the issues) of one meeting record."""
     issues: list[Issue] = []
-    ctx = Context(result.file, received, branch, received.year, as_of=received, dues=ws.dues)
+    ctx = Context(name, received, branch, received.year, as_of=received, dues=ws.dues)
     if branch is not None:
         ctx.roster = ws.store.roster(branch, received.year)
     row = _row(doc, code, ITEMS["B"].fields, ctx, issues)
@@ -102,15 +104,14 @@ def _check_meeting(doc: WordDoc, code: str, branch, received: dt.date, ws, resul
     if not body and code != "B8":
         issues.append(Issue("no-body", WARNING, "没有会议内容（发言记录）", hint="请在“会议内容：”后记录主要发言和讨论情况"))
     issues += validate([row], ITEMS[code], ctx)
-    result.issues += issues
-    result.pictures = prepared
-    result.sheets.append({"sheet": doc.title or result.file, "item": code, "codes": [code], "branch": branch,
-                          "period": None, "rows": 1, "word": True, "photos": len(pictures)})
-    if not any(i.is_error for i in issues):
-        result.ledgers.append(LedgerRows(code, branch, None, doc.title or result.file, received, [row], "word"))
+    sheet = {"sheet": doc.title or name, "item": code, "codes": [code], "branch": branch,
+             "period": None, "rows": 1, "word": True, "photos": len(pictures)}
+    ledger = LedgerRows(code, branch, None, doc.title or name, received, [row], "word")
+    return sheet, ledger, prepared, issues
 
 
-def _check_plan(doc: WordDoc, plan, branch, received: dt.date, result) -> None:
+def _check_plan(doc: WordDoc, plan, branch, name: str, received: dt.date, failed: bool):
+    """(the sheet summary, the ledger or None, the issues) of a yearly plan or summary."""
     kind, year = plan
     issues: list[Issue] = []
     where = doc.title_place.where if doc.title_place else None
@@ -124,9 +125,8 @@ def _check_plan(doc: WordDoc, plan, branch, received: dt.date, result) -> None:
     body = doc.body or doc.loose
     values = {"年度": year, "类型": kind, "正文": "\n".join(body), "标题": doc.title}
     row = Row(DOC_SHEET, 0, "E2", values, {}, {}, frozenset())
-    result.issues += issues
-    result.sheets.append({"sheet": doc.title or result.file, "item": "E2", "codes": ["E2"], "branch": branch,
-                          "period": f"{year}年度{kind}" if year else None, "rows": 1, "word": True})
-    if branch is not None and not any(i.is_error for i in issues) and not result.errors:
-        result.ledgers.append(LedgerRows("E2", branch, f"{year}-{kind}", doc.title or result.file, received, [row],
-                                         "word"))
+    sheet = {"sheet": doc.title or name, "item": "E2", "codes": ["E2"], "branch": branch,
+             "period": f"{year}年度{kind}" if year else None, "rows": 1, "word": True}
+    if branch is None or failed:
+        return sheet, None, issues
+    return sheet, LedgerRows("E2", branch, f"{year}-{kind}", doc.title or name, received, [row], "word"), issues

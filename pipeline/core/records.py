@@ -1,5 +1,5 @@
 """The data model every stage shares: a row as read (with where each value came from), a member
-of a branch's roster, and the context rules are judged in. No stage imports another stage's
+of a branch's roster, the context rules are judged in, and what checking a file found. No stage imports another stage's
 module for these.
 """
 from __future__ import annotations
@@ -70,3 +70,17 @@ class Context:
 
     def members_on(self, day: dt.date) -> list[Member]:
         return [m for m in self.roster or () if m.joined is None or m.joined <= day]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What checking found. `sheets` are summaries for the receipt; `ledgers` what may be stored."""
+    kind: str | None = None
+    sheets: tuple = ()
+    ledgers: tuple = ()
+    pictures: tuple = ()                 # (record, bytes) of Word photos, written on accept
+    issues: tuple = ()
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.is_error]

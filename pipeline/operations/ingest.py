@@ -1,8 +1,8 @@
-"""The pipeline for one file, top to bottom: read → recognise → validate → store → receipt.
+"""One file, start to end: claim → judge (`checking.file.check`) → reserve → store → place → receipts.
 
-`check_file` does everything that does not change the world (used by `validate`);
-`ingest` adds the store, the receipts and the copy of the original. A file is accepted
-whole or rejected whole; every issue is reported at once.
+`ingest_claim` is the one path every file takes, whoever handed it in (the watcher, `taizhang
+ingest`); `check_file` is the judging alone (`taizhang validate`). A file is accepted whole or
+rejected whole; every issue is reported at once.
 """
 from __future__ import annotations
 
@@ -12,18 +12,13 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.core.issues import ERROR, WARNING, Issue, PipelineError
-from pipeline.reading.layout import Layout, layout_sheet
-from pipeline.reading.excel import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_file, read_workbook
 from pipeline.store import LedgerRows
-from pipeline.core.records import Context, Member
-from pipeline.checking.cells import parse_rows, validate
-from pipeline.checking.branch import BranchClaim, branch_from_folder, resolve_branch, resolve_period
+from pipeline.checking.branch import BranchClaim, branch_from_folder, resolve_branch
+from pipeline.checking.file import check
 from pipeline.operations.claims import Claim, claim_copied, claim_moved, claim_root, is_ignored, open_claims
 from pipeline.core.files import entry_kind, fill_bytes, fill_from, local_writers, safe_name
 from pipeline.store import AlreadyAccepted
@@ -80,155 +75,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-# --- one file -----------------------------------------------------------------------
-
-def _order(layouts: list[Layout]) -> list[Layout]:
-    """The registry first, then rosters: later sheets of the same file check against them."""
-    rank = {"Z1": 0, "A1": 1}
-    return sorted(layouts, key=lambda lay: rank.get(lay.item.code, 2))
-
-
-def _college_rows(rows, registry: list[str], layout: Layout) -> list[Issue]:
-    """A college-wide sheet names a branch on every row: each must be registered; it needs a month."""
-    issues = []
-    if layout.month is None:
-        issues.append(Issue("no-period", ERROR, "人工评分表需要写明月份", sheet=layout.sheet,
-                            hint="请在表名中写明，如“2026年11月月度检查人工评分表”"))
-    for row in rows:
-        if row.ok("党支部"):
-            branch, found = resolve_branch(BranchClaim(row.get("党支部"), "field"), registry)
-            if branch is None:
-                issues += [row.issue("党支部", i.code, i.message, i.hint) for i in found]
-            else:
-                row.values["党支部"] = branch
-    return issues
-
-
-def _registry_from(rows) -> list[str]:
-    return [r.get("党支部") for r in rows if r.ok("党支部")]
-
+# --- one file: check, without writing --------------------------------------------------
 
 def check_file(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,
                received: dt.datetime | None = None) -> Result:
-    """Everything but the store: the file's status, sheets, issues and the ledgers to store."""
+    """Everything but the store (`taizhang validate`): the verdict, the sheets, the issues, the ledgers."""
     received = received or dt.datetime.now().replace(microsecond=0)
-    result = Result(name or path.name, path, received)
-    try:
-        _check(path, ws, result, folder_branch)
-    except PipelineError:
-        raise
-    except Exception:   # a bug met on odd input: reject this file, keep it, log the details, go on
-        log.exception("unexpected failure while checking %s", path)
-        result.ledgers.clear()
-        result.issues.append(Issue("internal-error", ERROR, "系统处理该文件时发生意外错误，文件已保留，未入库",
-                                   hint="请联系管理员查看日志；也可检查文件能否在 Excel 中正常打开"))
-    branches = [s["branch"] for s in result.sheets if s.get("branch")]
-    registry_only = bool(result.sheets) and all(s["item"] == "Z1" for s in result.sheets)
-    result.branch = branches[0] if branches else (None if registry_only else folder_branch or None)
-    result.status = "rejected" if result.errors else "accepted"
-    return result
-
-
-def _check(path: Path, ws: Workspace, result: Result, folder_branch: str | None) -> None:
-    suffix = path.suffix.lower()
-    if suffix not in EXCEL_SUFFIXES | LEGACY_SUFFIXES | WORD_SUFFIXES:
-        result.issues.append(Issue("file-unsupported", ERROR, f"不支持的文件类型“{suffix or '无扩展名'}”",
-                                   hint="请提交 Excel 工作簿（.xlsx/.xls）或 Word 文档（.docx/.doc）"))
-        return
-    kind, issues = inspect_file(path, ws.limits)
-    result.issues += issues
-    result.kind = kind
-    if kind is None:
-        return
-    if kind.startswith("legacy"):
-        with tempfile.TemporaryDirectory(prefix="tz-conv-") as tmp:
-            converted = _convert_legacy(path, kind, Path(tmp), result)
-            if converted is not None:
-                _check_content(converted, "docx" if kind == "legacy-doc" else "xlsx", ws, result, folder_branch)
-        return
-    _check_content(path, kind, ws, result, folder_branch)
-
-
-def _convert_legacy(path: Path, kind: str, tmp: Path, result: Result) -> Path | None:
-    """.doc/.wps → .docx, .xls/.et → .xlsx with LibreOffice; the original is what gets archived."""
-    from pipeline.reading.convert import ConversionError, shared_converter
-    legacy = tmp / f"{safe_name(path.stem, 'source')}{'.doc' if kind == 'legacy-doc' else '.xls'}"
-    shutil.copyfile(path, legacy)
-    try:
-        return shared_converter().convert(legacy, tmp / "converted")
-    except ConversionError as exc:
-        modern = ".docx" if kind == "legacy-doc" else ".xlsx"
-        result.issues.append(Issue("file-legacy-format", ERROR, f"旧版格式文件未能自动转换：{exc}",
-                                   hint=f"请在 Word/Excel/WPS 中“另存为” {modern} 后重新提交"))
-        return None
-
-
-def _check_content(path: Path, kind: str, ws: Workspace, result: Result, folder_branch: str | None) -> None:
-    registry = [r["党支部"] for r in ws.store.registry()]
-    if kind == "docx":
-        from pipeline.checking.word import check_word
-        check_word(path, ws, result, registry, folder_branch)
-        return
-    raw_sheets, read_issues = read_workbook(path, ws.limits)
-    result.issues += read_issues
-    layouts = []
-    for raw in raw_sheets:
-        layout, issues = layout_sheet(raw, tuple(registry), folder_branch)
-        result.issues += issues
-        if layout is not None:
-            layouts.append(layout)
-    rosters: dict[str, list[Member]] = {}
-    for layout in _order(layouts):
-        _check_sheet(layout, ws, result, registry, rosters)
-    if not layouts and not result.errors:
-        result.issues.append(Issue("no-ledger", ERROR, "文件中没有可识别的台账工作表",
-                                   hint="请使用统一的台账模板（taizhang templates 可生成），第一行写明表名"))
-
-
-def _check_sheet(layout: Layout, ws: Workspace, result: Result, registry: list[str],
-                 rosters: dict[str, list[Member]]) -> None:
-    item = layout.item
-    received = result.received.date()
-    sheet_issues: list[Issue] = []
-    branch = None
-    if not item.college:
-        claim = BranchClaim(layout.branch, layout.branch_from, layout.sheet, layout.branch_cell)
-        branch, issues = resolve_branch(claim, registry)
-        sheet_issues += issues
-    year = layout.year or (layout.filled_on.year if layout.filled_on else None)
-    ctx = Context(result.file, received, branch, year, layout.month, dues=ws.dues)
-    if branch is not None and item.code not in ("A1", "Z1"):
-        ctx.roster = rosters[branch] if branch in rosters else ws.store.roster(branch, year)
-    if branch is not None and item.code == "C2":
-        ctx.dues_bases = ws.store.dues_bases(branch, year or received.year)[0]
-    rows, issues = parse_rows(layout, ctx)
-    sheet_issues += issues
-    if item.code == "M1":
-        sheet_issues += _college_rows(rows, registry, layout)
-    period, ctx.year, ctx.as_of = resolve_period(layout, rows, received)
-    if not rows and not any(i.is_error for i in sheet_issues):
-        sheet_issues.append(_empty_sheet(layout))
-    sheet_issues += validate(rows, item, ctx)
-    sheet_issues.sort(key=lambda i: (i.row or 0, i.cell or ""))
-    result.issues += sheet_issues
-    codes = sorted({r.item for r in rows}) if item.code == "B" else [item.code]
-    result.sheets.append({"sheet": layout.sheet, "item": item.code, "codes": codes, "branch": branch,
-                          "period": period if period != "snapshot" else None, "rows": len(rows)})
-    if any(i.is_error for i in sheet_issues):
-        return
-    if item.code == "Z1":
-        registry[:] = _registry_from(rows)
-    if item.code == "A1" and branch:
-        rosters[branch] = [Member.from_roster(r.values) for r in rows]
-    result.ledgers.append(LedgerRows(item.code, branch, period, layout.sheet, ctx.as_of, rows))
-
-
-def _empty_sheet(layout: Layout) -> Issue:
-    """A ledger of a state (registry, roster, bases, committee) cannot be empty; one of events may."""
-    if layout.item.state:
-        return Issue("no-data-state", ERROR, f"《{layout.item.name}》中没有数据行",
-                     sheet=layout.sheet, hint="这张表登记的是现状，不能为空：请在表头下逐行填写后重新提交")
-    return Issue("no-data", WARNING, "表中没有数据行（本期确无记录的可忽略此提示）", sheet=layout.sheet)
+    name = name or path.name
+    checked = check(path, ws, name=name, folder_branch=folder_branch, received=received)
+    branches = [s["branch"] for s in checked.sheets if s.get("branch")]
+    registry_only = bool(checked.sheets) and all(s["item"] == "Z1" for s in checked.sheets)
+    branch = branches[0] if branches else (None if registry_only else folder_branch or None)
+    return Result(name, path, received, status="rejected" if checked.errors else "accepted", branch=branch,
+                  sheets=list(checked.sheets), issues=list(checked.issues),
+                  ledgers=list(checked.ledgers) if not checked.errors else [], pictures=list(checked.pictures),
+                  kind=checked.kind)
 
 
 def evaluate(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,

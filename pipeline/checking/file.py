@@ -1,0 +1,195 @@
+"""Checking one submitted file, start to end, without changing anything: what it is, what it holds,
+whose it is, whether every cell and rule holds. Each stage takes what it needs and returns
+(value, issues); `check` reads top to bottom:
+
+    kind     = what the file is (by content, not by name)          reading.excel.inspect_file
+    content  = a readable form (legacy .xls/.doc through LibreOffice) reading.convert
+    sheets   = the ledger sheets and their layout                  reading.excel, reading.layout
+    checked  = per sheet: branch, period, rows, rules              checking.branch, .cells, .rules
+               (a Word document: checking.word)
+
+Nothing here writes: the store, the original and the receipts are `operations.ingest`'s.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.checking.branch import BranchClaim, resolve_branch, resolve_period
+from pipeline.checking.cells import parse_rows, validate
+from pipeline.core.files import safe_name
+from pipeline.core.issues import ERROR, WARNING, Issue, PipelineError
+from pipeline.core.records import Checked, Context, Member
+from pipeline.reading.excel import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_file, read_workbook
+from pipeline.reading.layout import Layout, layout_sheet
+from pipeline.store import LedgerRows
+
+log = logging.getLogger(__name__)
+SHEET_ORDER = {"Z1": 0, "A1": 1}     # the registry first, then rosters: later sheets check against them
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the checks of one file know beyond the file: the registry and rosters so far."""
+    registry: tuple[str, ...]
+    rosters: dict = field(default_factory=dict)      # branch → [Member] from this same file
+
+
+def check(path: Path, ws, *, name: str, folder_branch: str | None, received: dt.datetime) -> Checked:
+    """Everything but the store. A bug met on odd input rejects the file (logged), never crashes."""
+    try:
+        return _check(path, ws, name, folder_branch, received)
+    except PipelineError:
+        raise
+    except Exception:   # a bug met on odd input: reject this file, keep it, log the details, go on
+        log.exception("unexpected failure while checking %s", path)
+        return Checked(issues=(Issue("internal-error", ERROR, "系统处理该文件时发生意外错误，文件已保留，未入库",
+                                     hint="请联系管理员查看日志；也可检查文件能否在 Excel 中正常打开"),))
+
+
+def _check(path: Path, ws, name: str, folder_branch: str | None, received: dt.datetime) -> Checked:
+    kind, issues = file_kind(path, ws.limits)
+    if kind is None:
+        return Checked(kind, issues=tuple(issues))
+    known = Known(tuple(r["党支部"] for r in ws.store.registry()))
+    if not kind.startswith("legacy"):
+        checked = check_content(path, kind, ws, name, folder_branch, received, known)
+        return Checked(kind, checked.sheets, checked.ledgers, checked.pictures, (*issues, *checked.issues))
+    with tempfile.TemporaryDirectory(prefix="tz-conv-") as tmp:
+        converted, more = convert_legacy(path, kind, Path(tmp))
+        if converted is None:
+            return Checked(kind, issues=(*issues, *more))
+        modern = "docx" if kind == "legacy-doc" else "xlsx"
+        checked = check_content(converted, modern, ws, name, folder_branch, received, known)
+    return Checked(kind, checked.sheets, checked.ledgers, checked.pictures, (*issues, *more, *checked.issues))
+
+
+def file_kind(path: Path, limits) -> tuple[str | None, list[Issue]]:
+    """xlsx, docx, legacy-xls, legacy-doc — by content; None (with the reason) when it cannot be read."""
+    suffix = path.suffix.lower()
+    if suffix not in EXCEL_SUFFIXES | LEGACY_SUFFIXES | WORD_SUFFIXES:
+        return None, [Issue("file-unsupported", ERROR, f"不支持的文件类型“{suffix or '无扩展名'}”",
+                            hint="请提交 Excel 工作簿（.xlsx/.xls）或 Word 文档（.docx/.doc）")]
+    return inspect_file(path, limits)
+
+
+def convert_legacy(path: Path, kind: str, tmp: Path) -> tuple[Path | None, list[Issue]]:
+    """.doc/.wps → .docx, .xls/.et → .xlsx with LibreOffice; the original is what gets archived."""
+    from pipeline.reading.convert import ConversionError, shared_converter
+    legacy = tmp / f"{safe_name(path.stem, 'source')}{'.doc' if kind == 'legacy-doc' else '.xls'}"
+    shutil.copyfile(path, legacy)
+    try:
+        return shared_converter().convert(legacy, tmp / "converted"), []
+    except ConversionError as exc:
+        modern = ".docx" if kind == "legacy-doc" else ".xlsx"
+        return None, [Issue("file-legacy-format", ERROR, f"旧版格式文件未能自动转换：{exc}",
+                            hint=f"请在 Word/Excel/WPS 中“另存为” {modern} 后重新提交")]
+
+
+def check_content(path: Path, kind: str, ws, name: str, folder_branch: str | None, received: dt.datetime,
+                  known: Known) -> Checked:
+    if kind == "docx":
+        from pipeline.checking.word import check_word
+        return check_word(path, ws, name, received, list(known.registry), folder_branch)
+    layouts, issues = read_layouts(path, ws.limits, known.registry, folder_branch)
+    sheets, ledgers = [], []
+    for layout in sorted(layouts, key=lambda lay: SHEET_ORDER.get(lay.item.code, 2)):
+        sheet, ledger, more, known = check_sheet(layout, ws, name, received.date(), known)
+        sheets.append(sheet)
+        issues += more
+        if ledger is not None:
+            ledgers.append(ledger)
+    if not layouts and not any(i.is_error for i in issues):
+        issues.append(Issue("no-ledger", ERROR, "文件中没有可识别的台账工作表",
+                            hint="请使用统一的台账模板（taizhang templates 可生成），第一行写明表名"))
+    return Checked(kind, tuple(sheets), tuple(ledgers), (), tuple(issues))
+
+
+def read_layouts(path: Path, limits, registry: tuple[str, ...], folder_branch: str | None
+                 ) -> tuple[list[Layout], list[Issue]]:
+    """The workbook's ledger sheets, each with its title, info and header rows found."""
+    raw_sheets, issues = read_workbook(path, limits)
+    layouts = []
+    for raw in raw_sheets:
+        layout, more = layout_sheet(raw, registry, folder_branch)
+        issues += more
+        if layout is not None:
+            layouts.append(layout)
+    return layouts, issues
+
+
+def check_sheet(layout: Layout, ws, name: str, received: dt.date, known: Known
+                ) -> tuple[dict, LedgerRows | None, list[Issue], Known]:
+    """One sheet: (its summary, the ledger to store or None, its issues, what later sheets know)."""
+    item = layout.item
+    issues: list[Issue] = []
+    branch = None
+    if not item.college:
+        claim = BranchClaim(layout.branch, layout.branch_from, layout.sheet, layout.branch_cell)
+        branch, found = resolve_branch(claim, list(known.registry))
+        issues += found
+    ctx = _context(layout, ws, name, received, branch, known)
+    rows, found = parse_rows(layout, ctx)
+    issues += found
+    if item.code == "M1":
+        issues += _college_rows(rows, known.registry, layout)
+    period, ctx.year, ctx.as_of = resolve_period(layout, rows, received)
+    if not rows and not any(i.is_error for i in issues):
+        issues.append(_empty_sheet(layout))
+    issues += validate(rows, item, ctx)
+    issues.sort(key=lambda i: (i.row or 0, i.cell or ""))
+    codes = sorted({r.item for r in rows}) if item.code == "B" else [item.code]
+    sheet = {"sheet": layout.sheet, "item": item.code, "codes": codes, "branch": branch,
+             "period": period if period != "snapshot" else None, "rows": len(rows)}
+    if any(i.is_error for i in issues):
+        return sheet, None, issues, known
+    return sheet, LedgerRows(item.code, branch, period, layout.sheet, ctx.as_of, rows), issues, \
+        _learned(known, item.code, branch, rows)
+
+
+def _context(layout: Layout, ws, name: str, received: dt.date, branch: str | None, known: Known) -> Context:
+    item = layout.item
+    year = layout.year or (layout.filled_on.year if layout.filled_on else None)
+    ctx = Context(name, received, branch, year, layout.month, dues=ws.dues)
+    if branch is not None and item.code not in ("A1", "Z1"):
+        ctx.roster = known.rosters[branch] if branch in known.rosters else ws.store.roster(branch, year)
+    if branch is not None and item.code == "C2":
+        ctx.dues_bases = ws.store.dues_bases(branch, year or received.year)[0]
+    return ctx
+
+
+def _learned(known: Known, code: str, branch: str | None, rows) -> Known:
+    """A registry or a roster in this file is what its later sheets are checked against."""
+    if code == "Z1":
+        return Known(tuple(r.get("党支部") for r in rows if r.ok("党支部")), known.rosters)
+    if code == "A1" and branch:
+        return Known(known.registry, {**known.rosters, branch: [Member.from_roster(r.values) for r in rows]})
+    return known
+
+
+def _college_rows(rows, registry: tuple[str, ...], layout: Layout) -> list[Issue]:
+    """A college-wide sheet names a branch on every row: each must be registered; it needs a month."""
+    issues = []
+    if layout.month is None:
+        issues.append(Issue("no-period", ERROR, "人工评分表需要写明月份", sheet=layout.sheet,
+                            hint="请在表名中写明，如“2026年11月月度检查人工评分表”"))
+    for row in rows:
+        if row.ok("党支部"):
+            branch, found = resolve_branch(BranchClaim(row.get("党支部"), "field"), list(registry))
+            if branch is None:
+                issues += [row.issue("党支部", i.code, i.message, i.hint) for i in found]
+            else:
+                row.values["党支部"] = branch
+    return issues
+
+
+def _empty_sheet(layout: Layout) -> Issue:
+    """A ledger of a state (registry, roster, bases, committee) cannot be empty; one of events may."""
+    if layout.item.state:
+        return Issue("no-data-state", ERROR, f"《{layout.item.name}》中没有数据行",
+                     sheet=layout.sheet, hint="这张表登记的是现状，不能为空：请在表头下逐行填写后重新提交")
+    return Issue("no-data", WARNING, "表中没有数据行（本期确无记录的可忽略此提示）", sheet=layout.sheet)
