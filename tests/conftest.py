@@ -54,6 +54,16 @@ def with_roster(registered, college, tmp_path) -> Workspace:
     return registered
 
 
+@pytest.fixture
+def home(tmp_path, college) -> Path:
+    """A workspace folder whose registry is stored, for tests that run real watcher and CLI processes."""
+    ws = Workspace.open(tmp_path / "ws")
+    ws.init()
+    ingest(save_workbook(registry_workbook(college), tmp_path / "z1.xlsx"), ws)
+    ws.store.close()
+    return ws.home
+
+
 def write_book(path: Path, code: str, rows: list[list], branch: str = BRANCH, year=2026,
                filled: str = "2026年11月20日", headers: list[str] | None = None) -> Path:
     """A one-sheet workbook in the template layout (title, info row, header at row 3)."""

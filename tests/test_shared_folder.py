@@ -20,24 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.documents.blank import save_workbook
-from pipeline.samples.demo import registry_workbook
 from pipeline.core.files import TEMP_PREFIX, reserve, safe_name
-from pipeline.operations.ingest import ingest
 from pipeline.samples.word import save_document, table_record
 from pipeline.workspace import Workspace
 
 from .conftest import BRANCH, write_book
 from .test_watcher import DELAY, ROOT, roster_file, start, stop, wait_for
-
-
-@pytest.fixture
-def home(tmp_path, college):
-    ws = Workspace.open(tmp_path / "ws")
-    ws.init()
-    ingest(save_workbook(registry_workbook(college), tmp_path / "z1.xlsx"), ws)
-    ws.store.close()
-    return ws.home
 
 
 def rows(home: Path) -> list[tuple]:

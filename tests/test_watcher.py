@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.documents.blank import save_workbook
-from pipeline.samples.demo import registry_workbook
-from pipeline.operations.ingest import ingest
 from pipeline.operations.claims import is_ignored
 from pipeline.operations.watcher import Stability, network_fs_type
 from pipeline.workspace import Workspace
@@ -73,15 +70,6 @@ def test_stability_waits_for_quiet_size_and_mtime(tmp_path):
 
 
 # --- a real watcher process -----------------------------------------------------------
-
-@pytest.fixture
-def home(tmp_path, college):
-    ws = Workspace.open(tmp_path / "ws")
-    ws.init()
-    ingest(save_workbook(registry_workbook(college), tmp_path / "z1.xlsx"), ws)
-    ws.store.close()
-    return ws.home
-
 
 def start(home: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "--home", str(home), "watch", "--delay",
