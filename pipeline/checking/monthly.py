@@ -23,7 +23,7 @@ else:  # pragma: no cover
 
 from pipeline import DATA
 from pipeline.core.formats import COMMITTEE_FROM, MEETING_TYPES, NEEDS_PHOTOS
-from pipeline.dues.ledger import branch_dues
+from pipeline.dues.ledger import branch_dues, months_so_far
 from pipeline.checking.rules import add_years
 from pipeline.core.values import as_date
 from pipeline.workspace import Workspace
@@ -425,6 +425,13 @@ def check_branch(ws: Workspace, branch: str, year: int, month: int, standard: li
         score = point.score if passed in (True, None) else Decimal(0)
         outcomes.append(Outcome(point, score, evidence + ("（不适用，计满分）" if passed is None else ""), passed))
     return BranchCheck(branch, year, month, outcomes)
+
+
+def year_checks(ws: Workspace, branch: str, year: int, today: dt.date) -> list[BranchCheck]:
+    """The branch's inspection for every month of the year so far (the 述职 and the year end use them)."""
+    standard = load_standard(ws)
+    return [check_branch(ws, branch, year, month, standard, today)
+            for month in range(1, months_so_far(year, today) + 1)]
 
 
 def check_all(ws: Workspace, year: int, month: int, branches: list[str] | None = None,

@@ -10,10 +10,10 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from pipeline.checking.monthly import check_branch, load_standard
+from pipeline.checking.monthly import year_checks
 from pipeline.core.formats import MEETING_TYPES
 from pipeline.core.issues import PipelineError
-from pipeline.dues.ledger import branch_dues, months_so_far
+from pipeline.dues.ledger import branch_dues
 from pipeline.documents.recordbook import REQUIREMENTS, branch_info
 from pipeline.documents.render import output_path, render_docx, template_path
 from pipeline.documents.sheets import HEAD_FILL, Book, print_setup
@@ -48,12 +48,6 @@ def vote_result(record: dict, weights: dict, grades: tuple) -> dict:
             "bad": votes["差"], "total": total, "score": f"{score:.2f}", "grade": grade, "value": score}
 
 
-def year_checks(ws: Workspace, branch: str, year: int, today: dt.date) -> list:
-    last = months_so_far(year, today)
-    standard = load_standard(ws)
-    return [check_branch(ws, branch, year, month, standard, today) for month in range(1, last + 1)]
-
-
 def _problems(checks) -> "OrderedDict[str, list[int]]":
     """Each failed point of the year, with the months it failed in (most frequent first)."""
     found: dict[str, list[int]] = {}
@@ -67,7 +61,7 @@ def _months(months: list[int]) -> str:
     return "、".join(f"{m}月" for m in months)
 
 
-def duty_context(ws: Workspace, branch: str, year: int, today: dt.date) -> dict:
+def duty_context(ws: Workspace, branch: str, year: int, today: dt.date, checks: list | None = None) -> dict:
     info = branch_info(ws, branch)
     roster = ws.store.roster(branch, year) or []
     start = dt.date(year, 1, 1)
@@ -76,7 +70,7 @@ def duty_context(ws: Workspace, branch: str, year: int, today: dt.date) -> dict:
     activists = [r for r in ws.store.active_records("A2", branch)
                  if as_date(r.get("确定为入党积极分子时间")) and as_date(r["确定为入党积极分子时间"]).year == year]
     full = sum(1 for m in roster if m.status == "正式党员")
-    checks = year_checks(ws, branch, year, today)
+    checks = checks if checks is not None else year_checks(ws, branch, year, today)
     meetings = []
     for code, (name, _) in MEETING_TYPES.items():
         held = [r for r in ws.store.active_records(code, branch) if as_date(r.get("日期"))
@@ -118,10 +112,12 @@ def duty_context(ws: Workspace, branch: str, year: int, today: dt.date) -> dict:
         "date": f"{today.year}年{today.month}月{today.day}日"}
 
 
-def duty_report(ws: Workspace, branch: str, year: int, today: dt.date | None = None) -> tuple[Path, Path, Path, dict]:
-    """The 述职报告 (.docx) and the three lists (.docx and .xlsx)."""
+def duty_report(ws: Workspace, branch: str, year: int, today: dt.date | None = None,
+                checks: list | None = None) -> tuple[Path, Path, Path, dict]:
+    """The 述职报告 (.docx) and the three lists (.docx and .xlsx); `checks`: the year's monthly
+    inspections when the caller has them already (the year-end run computes them once)."""
     today = today or dt.date.today()
-    context = duty_context(ws, branch, year, today)
+    context = duty_context(ws, branch, year, today, checks)
     report = render_docx(template_path(ws, "duty_report.docx"), lambda tpl: context,
                          output_path(ws, year, REPORT, branch))
     items = _list_items(context, year)

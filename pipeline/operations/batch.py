@@ -10,6 +10,7 @@ so a killed run resumes where it stopped.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -40,6 +41,7 @@ class BranchRun:
     skipped: list = field(default_factory=list)
     failed: list = field(default_factory=list)    # (step, reason)
     seconds: dict = field(default_factory=dict)   # step → seconds
+    checks: list | None = None                    # the year's monthly inspections, when they were made
     pdfs: list = field(default_factory=list)      # (title, pdf path) in archive order
     duty: dict | None = None
 
@@ -75,29 +77,29 @@ def _with_pdf(path: Path, pdf: bool, title: str, author: str, headings=()) -> li
                          headings=list(headings))]
 
 
-def _record_book(ws, branch, year, today, pdf) -> Made:
+def _record_book(ws, branch, year, today, pdf, inspections) -> Made:
     from pipeline.documents.recordbook import HEADINGS, TITLE, generate
     return Made(_with_pdf(generate(ws, branch, year, today), pdf, f"{year}年{branch}{TITLE}", branch, HEADINGS))
 
 
-def _dues_register(ws, branch, year, today, pdf) -> Made:
+def _dues_register(ws, branch, year, today, pdf, inspections) -> Made:
     from pipeline.documents.dues import REGISTER, dues_register
     return Made(_with_pdf(dues_register(ws, branch, year, today), pdf, f"{year}年{branch}{REGISTER}", branch))
 
 
-def _dues_cards(ws, branch, year, today, pdf) -> Made:
+def _dues_cards(ws, branch, year, today, pdf, inspections) -> Made:
     from pipeline.documents.dues import CARDS, dues_cards
     return Made(_with_pdf(dues_cards(ws, branch, year, today=today), pdf, f"{year}年{branch}{CARDS}", branch))
 
 
-def _dues_notice(ws, branch, year, today, pdf) -> Made:
+def _dues_notice(ws, branch, year, today, pdf, inspections) -> Made:
     from pipeline.documents.dues import NOTICE, dues_notice
     return Made(_with_pdf(dues_notice(ws, branch, year, today), pdf, f"{year}年{branch}{NOTICE}", branch))
 
 
-def _duty(ws, branch, year, today, pdf) -> Made:
+def _duty(ws, branch, year, today, pdf, inspections) -> Made:
     from pipeline.documents.duty import REPORT, duty_report
-    report, lists_docx, lists_xlsx, context = duty_report(ws, branch, year, today)
+    report, lists_docx, lists_xlsx, context = duty_report(ws, branch, year, today, inspections())
     paths = _with_pdf(report, pdf, f"{year}年{branch}{REPORT}", branch)
     summary = {"secretary": context["secretary"], "grade": context["vote_grade"],
                "vote": str(context["vote_value"]) if context["vote_value"] is not None else None,
@@ -105,14 +107,12 @@ def _duty(ws, branch, year, today, pdf) -> Made:
     return Made([paths[0], lists_docx, lists_xlsx, *paths[1:]], summary)
 
 
-def _checks(ws, branch, year, today, pdf) -> Made:
-    from pipeline.checking.monthly import check_branch, load_standard
+def _checks(ws, branch, year, today, pdf, inspections) -> Made:
     from pipeline.documents.monthly import inspection_sheet
-    standard = load_standard(ws)
     out = []
-    for month in range(1, months_so_far(year, today) + 1):
-        path = inspection_sheet(ws, check_branch(ws, branch, year, month, standard, today), today)
-        out += _with_pdf(path, pdf, f"{year}年{branch}月度检查表（{month}月）", branch)
+    for check in inspections():
+        path = inspection_sheet(ws, check, today)
+        out += _with_pdf(path, pdf, f"{year}年{branch}月度检查表（{check.month}月）", branch)
     return Made(out)
 
 
@@ -120,7 +120,7 @@ def _checks(ws, branch, year, today, pdf) -> Made:
 class Step:
     name: str                           # what the summary calls it
     title: str                          # the document's own title, for bookmarks
-    make: Callable[..., Made]           # (ws, branch, year, today, pdf) → Made
+    make: Callable[..., Made]           # (ws, branch, year, today, pdf, inspections) → Made
     per_month: bool = False             # one document a month: bookmarked by month
 
 
@@ -145,6 +145,13 @@ def run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, res
     state_path = _state(ws, year, branch)
     state = json.loads(state_path.read_text("utf-8")) if state_path.exists() else {}
     digest = inputs_hash(ws, branch, year)
+    from pipeline.checking.monthly import year_checks
+
+    @functools.cache
+    def inspections():          # each month's inspection once, for the 述职 and the 月度检查表 alike
+        run.checks = year_checks(ws, branch, year, today)
+        return run.checks
+
     for step in BRANCH_STEPS:
         started = time.perf_counter()
         previous = state.get(step.name)
@@ -154,7 +161,7 @@ def run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, res
             run.skipped.append((step.name, made.paths))
         else:
             try:
-                made = step.make(ws, branch, year, today, pdf)
+                made = step.make(ws, branch, year, today, pdf, inspections)
             except Exception as exc:   # one document failing never stops the others
                 run.failed.append((step.name, f"{type(exc).__name__}: {exc}"))
                 run.seconds[step.name] = time.perf_counter() - started
@@ -236,8 +243,14 @@ def _college_outputs(ws: Workspace, year: int, today: dt.date, runs: list[Branch
     if not everyone:
         return made
     last = months_so_far(year, today)
+    known = {r.branch: {c.month: c for c in r.checks} for r in runs if r.checks is not None}
+    names = [r["党支部"] for r in registry]
     for month in range(1, last + 1):
-        made.append(college_workbook(ws, check_all(ws, year, month, today=today), year, month))
+        if all(name in known for name in names):       # made by the branch runs: not computed again
+            results = [known[name][month] for name in names]
+        else:
+            results = check_all(ws, year, month, today=today)
+        made.append(college_workbook(ws, results, year, month))
     general_of = {r["党支部"]: r.get("党总支") or "（党委直属）" for r in registry}
     rows = [{"branch": r.branch, "general": general_of.get(r.branch, ""), "secretary": r.duty["secretary"],
              "vote": Decimal(r.duty["vote"]) if r.duty.get("vote") else None, "grade": r.duty["grade"],
