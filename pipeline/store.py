@@ -276,6 +276,19 @@ class Store:
         with self.engine.connect() as conn:
             return [decode_record(fields_item(r.item), r.data) for r in conn.execute(query)]
 
+    def records_in_year(self, item: str, branch: str, year: int, date_field: str | None = None,
+                        until: dt.date | None = None) -> list[dict]:
+        """Live records of `item` whose `date_field` (default: the item's first date) falls in `year`
+        (and not after `until`), in date order — the one "this year's records" every document asks for."""
+        field = date_field or ITEMS[item].dates[0]
+        found = []
+        for record in self.active_records(item, branch):
+            day = as_date(record.get(field))
+            if day is not None and day.year == year and (until is None or day <= until):
+                found.append((day, record))
+        found.sort(key=lambda pair: pair[0])
+        return [record for _, record in found]
+
     def registry(self) -> list[dict]:
         """The registered branches (the live 党组织设置表)."""
         return self.active_records("Z1")

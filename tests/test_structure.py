@@ -84,3 +84,9 @@ def test_facts_several_modules_need_are_written_once():
     assert [n for n, t in text.items() if re.search(r"(full|members)\w*\)? *(>=|<) *7\b", t)] == []
     assert [n for n, t in text.items() if 'ITEMS["B"] if' in t] == ["core/formats.py"]
     assert [n for n, t in text.items() if re.search(r'"per_member"\s*:', t)] == ["workspace.py"]
+
+
+def test_this_years_records_are_asked_of_the_store_not_filtered_by_hand():
+    text = _sources()
+    hand = [n for n, t in text.items() if re.search(r'as_date\(r\[[^]]+\]\)\.year == (self\.)?year', t)]
+    assert hand == []

@@ -127,9 +127,7 @@ class Facts:
     def _meetings(self) -> dict[str, list[dict]]:
         out = {}
         for code in MEETING_TYPES:
-            found = [r for r in self.ws.store.active_records(code, self.branch)
-                     if as_date(r.get("日期")) and as_date(r["日期"]).year == self.year and as_date(r["日期"]) <= self.end]
-            out[code] = sorted(found, key=lambda r: as_date(r["日期"]))
+            out[code] = self.ws.store.records_in_year(code, self.branch, self.year, "日期", self.end)
         return out
 
     def in_month(self, code: str) -> list[dict]:
@@ -139,9 +137,7 @@ class Facts:
         return [r for r in self.meetings(code) if (as_date(r["日期"]).month - 1) // 3 + 1 == self.quarter]
 
     def records(self, item: str, date_field: str) -> list[dict]:
-        return [r for r in self.ws.store.active_records(item, self.branch)
-                if as_date(r.get(date_field)) and as_date(r[date_field]).year == self.year
-                and as_date(r[date_field]) <= self.end]
+        return self.ws.store.records_in_year(item, self.branch, self.year, date_field, self.end)
 
     @cached_property
     def dues(self):

@@ -311,8 +311,8 @@ def funds(ws: Workspace, year: int) -> Path:
             name = entry["党支部"]
             roster = ws.store.roster(name, year) or []
             members = sum(1 for m in roster if m.joined is None or m.joined <= start)
-            honours = [h for h in ws.store.active_records("E5", name)
-                       if as_date(h.get("日期")) and as_date(h["日期"]).year == year and "先进党支部" in h.get("荣誉名称", "")]
+            honours = [h for h in ws.store.records_in_year("E5", name, year, "日期")
+                       if "先进党支部" in h.get("荣誉名称", "")]
             award = award_branch if honours else ZERO
             values = {4: Decimal(members), 5: per_member * members, 6: stipend if entry.get("书记") else ZERO,
                       7: award, 8: ZERO}

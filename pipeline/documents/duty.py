@@ -17,7 +17,6 @@ from pipeline.dues.ledger import branch_dues
 from pipeline.documents.recordbook import REQUIREMENTS, branch_info
 from pipeline.documents.render import output_path, render_docx, template_path
 from pipeline.documents.sheets import HEAD_FILL, Book, print_setup
-from pipeline.core.values import as_date
 from pipeline.workspace import Workspace
 
 REPORT, LISTS, RANKING = "述职报告", "问题清单责任清单整改清单", "书记述职评议考核汇总表"
@@ -66,24 +65,21 @@ def duty_context(ws: Workspace, branch: str, year: int, today: dt.date, checks: 
     roster = ws.store.roster(branch, year) or []
     start = dt.date(year, 1, 1)
     new_members = [m for m in roster if m.joined and m.joined.year == year]
-    moves = [r for r in ws.store.active_records("A4", branch) if as_date(r.get("日期")) and as_date(r["日期"]).year == year]
-    activists = [r for r in ws.store.active_records("A2", branch)
-                 if as_date(r.get("确定为入党积极分子时间")) and as_date(r["确定为入党积极分子时间"]).year == year]
+    moves = ws.store.records_in_year("A4", branch, year, "日期")
+    activists = ws.store.records_in_year("A2", branch, year, "确定为入党积极分子时间")
     full = sum(1 for m in roster if m.status == "正式党员")
     checks = checks if checks is not None else year_checks(ws, branch, year, today)
     meetings = []
     for code, (name, _) in MEETING_TYPES.items():
-        held = [r for r in ws.store.active_records(code, branch) if as_date(r.get("日期"))
-                and as_date(r["日期"]).year == year]
+        held = ws.store.records_in_year(code, branch, year, "日期")
         rule, text = REQUIREMENTS[code]
         needed = {"month": len(checks), "quarter": (len(checks) + 2) // 3}.get(rule, rule[1] if isinstance(rule, tuple) else 1)
         meetings.append({"name": name, "rule": text, "count": f"{len(held)}次",
                          "state": "达到要求" if len(held) >= needed else f"少于要求（应约{needed}次）"})
     dues = branch_dues(ws, branch, year, today)
-    d2 = [r for r in ws.store.active_records("D2", branch) if as_date(r.get("日期")) and as_date(r["日期"]).year == year]
+    d2 = ws.store.records_in_year("D2", branch, year, "日期")
     hours = sum((Decimal(str(r.get("服务时长（小时）") or 0)) for r in d2), Decimal(0))
-    contacts = [r for r in ws.store.active_records("D1", branch) if as_date(r.get("联系时间"))
-                and as_date(r["联系时间"]).year == year]
+    contacts = ws.store.records_in_year("D1", branch, year, "联系时间")
     trend = [{"month": f"{c.month}月", "score": f"{c.total:.1f}", "rate": f"{c.total / c.full:.1%}" if c.full else ""}
              for c in checks]
     average = sum((c.total for c in checks), Decimal(0)) / len(checks) if checks else Decimal(0)

@@ -36,11 +36,6 @@ def _when(value) -> str:
     return _d(value)
 
 
-def _in_year(record: dict, field: str, year: int) -> bool:
-    day = as_date(record.get(field))
-    return day is not None and day.year == year
-
-
 def branch_info(ws: Workspace, branch: str) -> dict:
     registry = {r["党支部"]: r for r in ws.store.registry()}
     basic = ws.store.active_records("E1", branch)
@@ -88,8 +83,8 @@ def _text_lines(ws: Workspace, branch: str, year: int, kind: str) -> list[str]:
 def _meetings(ws: Workspace, branch: str, year: int) -> tuple[list[dict], list, int]:
     chapters, photos, total = [], [], 0
     for index, (code, (name, _)) in enumerate(MEETING_TYPES.items()):
-        found = [r for r in ws.store.active_records(code, branch) if _in_year(r, "日期", year)]
-        found.sort(key=lambda r: (as_date(r["日期"]), str(r["日期"])))
+        found = ws.store.records_in_year(code, branch, year, "日期")
+        found.sort(key=lambda r: (as_date(r["日期"]), str(r["日期"])))          # meetings of one day by their hour
         meetings = []
         for n, r in enumerate(found, 1):
             talk = code == "B8"
@@ -159,9 +154,7 @@ def _dues(ws: Workspace, branch: str, year: int, today: dt.date) -> dict:
 
 
 def _rows(ws: Workspace, branch: str, year: int, item: str, date_field: str, make) -> list[dict]:
-    found = [r for r in ws.store.active_records(item, branch) if _in_year(r, date_field, year)]
-    found.sort(key=lambda r: as_date(r[date_field]))
-    return [make(r) for r in found]
+    return [make(r) for r in ws.store.records_in_year(item, branch, year, date_field)]
 
 
 def book_context(ws: Workspace, branch: str, year: int, today: dt.date | None = None) -> dict:

@@ -273,11 +273,9 @@ def branch_dues(ws: Workspace, branch: str, year: int, today: dt.date | None = N
     payments = [Payment.from_record(r) for r in ws.store.active_records("C2", branch)
                 if r.get("月份") and r["月份"][0] == year]
     members = members_dues(year, last, ws.store.roster(branch, year), bases, payments, ws.dues)
-    remitted = [r for r in ws.store.active_records("C3", branch) if as_date(r.get("上缴日期"))
-                and as_date(r["上缴日期"]).year == year]
-    uses = [r for r in ws.store.active_records("C4", branch) if as_date(r.get("日期")) and as_date(r["日期"]).year == year]
     return BranchDues(branch, year, last, members, dues_flags(members, last, payments),
-                      sorted(remitted, key=lambda r: r["上缴日期"]), sorted(uses, key=lambda r: r["日期"]), bases_year)
+                      ws.store.records_in_year("C3", branch, year, "上缴日期"),
+                      ws.store.records_in_year("C4", branch, year, "日期"), bases_year)
 
 
 def rate_text(due: MonthDue | None) -> str:

@@ -1,0 +1,48 @@
+"""The year-end batch on a small workspace (the demo test runs it on the whole college): steps in order,
+failures kept apart, resume by input hashes, one inspection a branch-month shared by two documents."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from pipeline.operations.batch import BRANCH_STEPS, year_end
+
+from .conftest import BRANCH, RECEIVED, write_book
+
+TODAY = dt.date(2026, 3, 20)
+
+
+def meeting(day: int) -> list:
+    return ["支部委员会", dt.date(2026, 3, day), "党员活动室", "张三", "李四", 5, 5, None, None, f"议题{day}"]
+
+
+def test_a_branch_year_end_then_a_resume_that_makes_nothing(with_roster, tmp_path, monkeypatch):
+    from pipeline.operations.ingest import ingest
+    ingest(write_book(tmp_path / "会议.xlsx", "B", [meeting(3), meeting(17)]), with_roster, received=RECEIVED)
+    from pipeline.checking import monthly
+    calls = []
+    real = monthly.year_checks
+    monkeypatch.setattr(monthly, "year_checks", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    first = year_end(with_roster, 2026, jobs=1, branches=[BRANCH], pdf=False, today=TODAY)
+    (run,) = first.runs
+    assert run.failed == [] and [name for name, _ in run.made] == [s.name for s in BRANCH_STEPS]
+    assert calls == [BRANCH]                           # the 述职 and the 月度检查表 share one computation
+    assert len(run.checks) == 3 and [c.month for c in run.checks] == [1, 2, 3]
+    made = [p for _, paths in run.made for p in paths]
+    assert all(p.exists() for p in made) and first.manifest.exists()
+    listed = {e["file"] for e in json.loads(first.manifest.read_text("utf-8"))["files"]}
+    assert all(any(str(p).endswith(path) for path in listed) for p in made)
+    again = year_end(with_roster, 2026, jobs=1, branches=[BRANCH], pdf=False, today=TODAY, resume=True)
+    (rerun,) = again.runs
+    assert rerun.made == [] and [name for name, _ in rerun.skipped] == [s.name for s in BRANCH_STEPS]
+    assert rerun.duty == run.duty                      # the 述职 summary comes back from the state file
+
+
+def test_one_failing_step_does_not_stop_the_others(with_roster, monkeypatch):
+    from pipeline.operations import batch
+    broken = batch.Step("党费收缴簿", "支部党费收缴簿", lambda *a: 1 / 0)
+    monkeypatch.setattr(batch, "BRANCH_STEPS", (batch.BRANCH_STEPS[0], broken, *batch.BRANCH_STEPS[2:]))
+    done = year_end(with_roster, 2026, jobs=1, branches=[BRANCH], pdf=False, today=TODAY)
+    (run,) = done.runs
+    assert run.failed == [("党费收缴簿", "ZeroDivisionError: division by zero")]
+    assert len(run.made) == len(batch.BRANCH_STEPS) - 1
