@@ -251,11 +251,11 @@ def dues_amount(rows: list[Row], ctx: Context):
                             expected.explain(base) + "；自愿多交请在收缴登记的实缴金额中体现")
 
 
-_FLAG_ISSUES = {      # engine flag → (issue code, the cell it points at, hint)
-    "连续未交": ("dues-unpaid-6-months", "姓名", "党章第九条：连续六个月不交纳党费，又无正当理由的，按自行脱党处理——请支部核实"),
-    "少缴": ("dues-underpaid", "实缴金额", "请核实是否少缴；经批准减免的，请在党费基数核定表备注中写明"),
-    "大额": ("dues-large-voluntary", "实缴金额", "单笔1000元以上自愿多交的党费须单独登记并全额上缴"),
-    "补交": ("dues-lump-sum", "缴纳日期", "补交、预交一般一次不超过6个月"),
+_FLAG_ISSUES = {      # engine flag → (issue code, the cell it points at); the words are the engine's
+    "连续未交": ("dues-unpaid-6-months", "姓名"),
+    "少缴": ("dues-underpaid", "实缴金额"),
+    "大额": ("dues-large-voluntary", "实缴金额"),
+    "补交": ("dues-lump-sum", "缴纳日期"),
 }
 
 
@@ -274,7 +274,8 @@ def dues_payments(rows: list[Row], ctx: Context):
     for flag in dues_flags(members, last, payments):
         if flag.kind not in _FLAG_ISSUES:
             continue                        # 不在花名册: the roster rule says it, at the name
-        code, column, hint = _FLAG_ISSUES[flag.kind]
+        code, column = _FLAG_ISSUES[flag.kind]
+        hint = flag.advice
         row = flag.payment.ref if flag.payment is not None else first_row.get(flag.name)
         if row is None:
             yield Issue(code, WARNING, flag.text + "（收缴登记中没有其记录）", sheet=rows[0].sheet, value=flag.name,

@@ -188,7 +188,7 @@ def _flags(out: Book, ws, book: BranchDues) -> None:
     for r, flag in enumerate(book.flags, 2):
         out.text(ws, r, 1, flag.kind)
         out.text(ws, r, 2, flag.name)
-        out.text(ws, r, 3, flag.text, wrap=True)
+        out.text(ws, r, 3, flag.full, wrap=True)
     if not book.flags:
         out.text(ws, 2, 1, "无")
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width, ws.column_dimensions["C"].width = 12, 10, 90

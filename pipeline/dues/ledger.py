@@ -35,6 +35,14 @@ LUMP_MONTHS = 6                       # 补交/预交 一般一次不超过6个�
 _LUMP_NOTE = re.compile(r"(?:补交|预交|补缴|预缴)\D{0,4}(\d+)\s*个?月")
 
 
+ADVICE = {       # the rule behind each flag, in the words the register and the receipts both use
+    "连续未交": "党章第九条：连续六个月不交纳党费又无正当理由的，按自行脱党处理，请支部核实",
+    "少缴": "请核实是否少缴；经批准减免的，请在党费基数核定表备注中写明减免及批准文号",
+    "大额": "一次自愿多交1000元以上的党费须单独登记、全额上缴",
+    "补交": "补交、预交一般一次不超过6个月",
+}
+
+
 def months_so_far(year: int, today: dt.date) -> int:
     """The months of `year` that have come by `today`: all 12 of a past year."""
     return 12 if year < today.year else (today.month if year == today.year else 0)
@@ -102,10 +110,15 @@ class MemberDues:
 class Flag:
     kind: str          # 连续未交 少缴 大额 补交 不在花名册
     name: str
-    text: str
+    text: str          # what happened, in words
     months: tuple[int, ...] = ()
     day: dt.date | None = None
     payment: Payment | None = None       # the payment it is about, where there is one
+    advice: str = ""   # the rule behind it and what to do
+
+    @property
+    def full(self) -> str:
+        return f"{self.text}——{self.advice}" if self.advice else self.text
 
 
 @dataclass
@@ -238,30 +251,29 @@ def dues_flags(members: list[MemberDues], last: int, payments: list[Payment] = (
             out.append(Flag("不在花名册", m.name, f"{m.name} 交了党费，但不在本支部花名册中"))
         for run in unpaid_runs(m, last):
             if len(run) >= UNPAID_RUN:
-                out.append(Flag("连续未交", m.name, f"{m.name} 连续{len(run)}个月（{run[0]}月～{run[-1]}月）未交纳党费——"
-                                "党章第九条：连续六个月不交纳党费又无正当理由的，按自行脱党处理，请支部核实",
-                                tuple(run)))
+                out.append(Flag("连续未交", m.name, f"{m.name} 连续{len(run)}个月（{run[0]}月～{run[-1]}月）未交纳党费",
+                                tuple(run), advice=ADVICE["连续未交"]))
         for month, due in sorted(m.due.items()):
             paid = m.paid.get(month, ZERO)
             payment = first_payment.get((m.name, month))
             if 0 < paid < due.amount:
                 out.append(Flag("少缴", m.name, f"{m.name} {month}月应缴 {due.amount} 元，实缴 {paid} 元", (month,),
-                                payment=payment))
+                                payment=payment, advice=ADVICE["少缴"]))
             if paid - due.amount >= LARGE_VOLUNTARY:
-                out.append(Flag("大额", m.name, f"{m.name} {month}月自愿多交 {paid - due.amount} 元（1000元以上，"
-                                "须单独登记、全额上缴）", (month,), payment=payment))
+                out.append(Flag("大额", m.name, f"{m.name} {month}月自愿多交 {paid - due.amount} 元（1000元以上）",
+                                (month,), payment=payment, advice=ADVICE["大额"]))
         by_day: dict = defaultdict(list)
         for month, day in m.paid_on.items():
             by_day[day].append(month)
         for day, months in sorted(by_day.items()):
             if len(months) > LUMP_MONTHS:
-                out.append(Flag("补交", m.name, f"{m.name} 于 {day} 一次交纳 {len(months)} 个月党费（一般不超过6个月）",
-                                tuple(sorted(months)), day, first_payment.get((m.name, min(months)))))
+                out.append(Flag("补交", m.name, f"{m.name} 于 {day} 一次交纳 {len(months)} 个月党费",
+                                tuple(sorted(months)), day, first_payment.get((m.name, min(months))), ADVICE["补交"]))
     for p in payments:
         claimed = _LUMP_NOTE.search(p.note)
         if claimed and int(claimed[1]) > LUMP_MONTHS:
-            out.append(Flag("补交", p.name, f"{p.name} 一次{claimed[0][:2]}{claimed[1]}个月党费（一般不超过6个月）",
-                            (p.month,), p.paid_on, p))
+            out.append(Flag("补交", p.name, f"{p.name} 一次{claimed[0][:2]}{claimed[1]}个月党费",
+                            (p.month,), p.paid_on, p, ADVICE["补交"]))
     return out
 
 
