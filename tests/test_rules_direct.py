@@ -169,3 +169,49 @@ def test_ballots_add_up():
 def test_a_branch_needs_three_members():
     rows = [row("Z1", 4, 党支部="甲党支部", 党员人数=2), row("Z1", 5, 党支部="乙党支部", 党员人数=3)]
     assert found(rules.registry_rules, rows) == [("too-few-members", "F4", "warning")]
+
+
+# --- issue 13 #4: a base of 0, and the fixed 0.20 of 下岗失业 ------------------------------------------
+
+@pytest.mark.parametrize("identity", ["在职教职工", "离退休"])
+def test_a_base_of_zero_without_an_exemption_is_an_error(identity):
+    zero = row("C1", 4, 姓名="甲", 党员身份=identity, 计算基数=Decimal("0"), 月应缴党费=Decimal("1.00"))
+    assert [c for c, cell, _ in found(rules.dues_amount, [zero])] == ["dues-no-base"]
+    exempt = row("C1", 5, 姓名="乙", 党员身份=identity, 计算基数=Decimal("0"), 月应缴党费=Decimal("0"),
+                 备注="减免，院党委〔2026〕5号")
+    assert found(rules.dues_amount, [exempt]) == []
+
+
+@pytest.mark.parametrize("identity,amount,ok", [("下岗失业", "0.20", True), ("下岗失业", "1.00", False),
+                                                ("领取最低生活保障金", "0.20", True), ("农民", "1.00", True),
+                                                ("农民", "1.20", False)])
+def test_fixed_amounts_by_what_a_member_lives_on(identity, amount, ok):
+    from pipeline.checking.cells import parse_value
+    canonical = parse_value(fields_item("C1").by_name["党员身份"], identity)      # as the C1 column reads it
+    assert canonical == identity
+    record = row("C1", 4, 姓名="甲", 党员身份=canonical, 月应缴党费=Decimal(amount))
+    assert (found(rules.dues_amount, [record]) == []) is ok
+
+
+# --- issue 13 #9: the 18th birthday from the ID number's exact date -------------------------------------
+
+def test_age_at_admission_uses_the_exact_birth_date_inside_the_id_number():
+    number = idc("33010619880520001")                  # born 1988-05-20
+    month_only = row("A1", 4, 出生年月=dt.date(1988, 5, 1), 身份证号=number, 入党时间=dt.date(2006, 5, 10),
+                     转正时间=dt.date(2007, 5, 10), 人员类别="正式党员")
+    month_only.raw["出生年月"] = "1988-05"
+    assert [c for c, _, _ in found(rules.member_dates, [month_only])] == ["under-18"]     # 17 years, 355 days
+    later = row("A1", 5, 出生年月=dt.date(1988, 5, 1), 身份证号=number, 入党时间=dt.date(2006, 5, 20),
+                转正时间=dt.date(2007, 5, 20), 人员类别="正式党员")
+    later.raw["出生年月"] = "1988-05"
+    assert found(rules.member_dates, [later]) == []
+
+
+def test_a_full_birth_date_is_compared_with_the_id_to_the_day():
+    number = idc("33010619880520001")
+    exact = row("A1", 4, 身份证号=number, 出生年月=dt.date(1988, 5, 21), 性别="男")
+    exact.raw["出生年月"] = "1988-05-21"
+    assert [c for c, _, _ in found(rules.id_card_agrees, [exact])] == ["id-card-mismatch"]
+    month = row("A1", 5, 身份证号=number, 出生年月=dt.date(1988, 5, 1), 性别="男")
+    month.raw["出生年月"] = dt.datetime(1988, 5, 1)    # an Excel date of the 1st: only the month is meant
+    assert found(rules.id_card_agrees, [month]) == []

@@ -14,7 +14,7 @@ from pipeline.core.formats import COMMITTEE_FROM
 from pipeline.dues.ledger import Payment, dues_flags, members_dues, months_so_far
 from pipeline.core.issues import ERROR, WARNING, Issue
 from pipeline.core.records import Context, Row
-from pipeline.core.values import as_date, id_card_sex
+from pipeline.core.values import as_date, id_card_birth, id_card_sex, names_a_day
 
 
 def add_years(day: dt.date, years: int, months: int = 0) -> dt.date:
@@ -100,10 +100,23 @@ def attendance(present: str = "实到人数", expected: str = "应到人数"):
 
 # --- A 党员信息 -----------------------------------------------------------------------
 
+def birth_date(row: Row) -> dt.date | None:
+    """The exact birth date where the row tells it: 出生年月 with its day, else the date inside the ID
+    number when it is in the same month, else the first of the 出生年月 month."""
+    born = _d(row, "出生年月")
+    if born and names_a_day(row.raw.get("出生年月")):
+        return born
+    if row.ok("身份证号"):
+        inside = id_card_birth(row.get("身份证号"))
+        if born is None or (inside.year, inside.month) == (born.year, born.month):
+            return inside
+    return born
+
+
 def member_dates(rows: list[Row], ctx: Context):
     """18th birthday, 预备期 of 1 year (extendable once by 6–12 months), 正式/预备 vs 转正时间."""
     for row in rows:
-        born, joined, full = _d(row, "出生年月"), _d(row, "入党时间"), _d(row, "转正时间")
+        born, joined, full = birth_date(row), _d(row, "入党时间"), _d(row, "转正时间")
         if born and joined and joined < add_years(born, 18):
             yield row.issue("入党时间", "under-18", f"入党时间 {joined} 时未满18周岁（出生年月 {born:%Y-%m}）",
                             "请核对入党时间或出生年月")
@@ -135,11 +148,13 @@ def id_card_agrees(rows: list[Row], ctx: Context):
         if not row.ok("身份证号"):
             continue
         number = row.get("身份证号")
-        inside = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        inside = id_card_birth(number)
         born = _d(row, "出生年月")
-        if born and (born.year, born.month) != (inside.year, inside.month):
+        exact = born is not None and names_a_day(row.raw.get("出生年月"))
+        if born and ((born != inside) if exact else (born.year, born.month) != (inside.year, inside.month)):
+            shown = born.isoformat() if exact else f"{born:%Y-%m}"
             yield row.issue("身份证号", "id-card-mismatch",
-                            f"身份证号中的出生日期 {inside} 与出生年月 {born:%Y-%m} 不一致",
+                            f"身份证号中的出生日期 {inside} 与出生年月 {shown} 不一致",
                             "请核对身份证号或出生年月", WARNING)
         if row.ok("性别") and row.get("性别") != id_card_sex(number):
             yield row.issue("身份证号", "id-card-mismatch",
@@ -223,9 +238,16 @@ def dues_amount(rows: list[Row], ctx: Context):
             continue
         identity, base = row.get("党员身份"), row.get("计算基数")
         note = str(row.get("备注") or "")
-        if identity in ("在职教职工", "离退休") and base is None:
-            yield row.issue("计算基数", "required", f"党员身份为{identity}，须填写计算基数",
-                            "在职填税后月工资收入，离退休填基本离退休费")
+        exempt = "减免" in note
+        if exempt and not re.search(r"〔\d{4}〕|\[\d{4}\]|\d+号|文号|批复", note):
+            yield row.issue("备注", "dues-no-approval", "减免党费须经上级党委批准，备注中未见批准文号",
+                            "请在备注写明批准文号，如“减免，院党委〔2026〕5号”", WARNING)
+        if identity in ("在职教职工", "离退休") and not base and not exempt:
+            hint = "在职填税后月工资收入，离退休填基本离退休费；确有困难的，经批准后在备注写明减免及批准文号"
+            if base is None:
+                yield row.issue("计算基数", "required", f"党员身份为{identity}，须填写计算基数", hint)
+            else:
+                yield row.issue("计算基数", "dues-no-base", f"党员身份为{identity}，计算基数不能为 0（未经批准减免）", hint)
             continue
         expected = ctx.dues.expected(identity, base, day)
         if expected is None:
@@ -237,13 +259,10 @@ def dues_amount(rows: list[Row], ctx: Context):
         if not row.ok("月应缴党费"):
             continue
         amount = row.get("月应缴党费")
-        if "减免" in note:
+        if exempt:
             if amount > expected.high:
                 yield row.issue("月应缴党费", "dues-mismatch", f"标注减免，但月应缴党费 {amount} 元高于规定的 {expected.high} 元",
                                 expected.explain(base))
-            if not re.search(r"〔\d{4}〕|\[\d{4}\]|\d+号|文号|批复", note):
-                yield row.issue("备注", "dues-no-approval", "减免党费须经上级党委批准，备注中未见批准文号",
-                                "请在备注写明批准文号，如“减免，院党委〔2026〕5号”", WARNING)
             continue
         if not expected.low <= amount <= expected.high:
             target = f"{expected.low}" if expected.exact else f"{expected.low}～{expected.high}"

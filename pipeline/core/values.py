@@ -196,6 +196,14 @@ def parse_month(raw, field=None):
     return Bad("bad-month", f"无法识别的月份“{text}”", f"请填写如 {MONTH_FORMS}")
 
 
+def names_a_day(raw) -> bool:
+    """Whether a 出生年月 cell gives the day: a text with a day, or a date cell not on the 1st (Excel
+    turns a typed "1985-06" into 1 June, so a date of the 1st tells only the month)."""
+    if isinstance(raw, (dt.date, dt.datetime)):
+        return raw.day != 1
+    return not isinstance(parse_date(raw), Bad)
+
+
 def parse_date_or_month(raw, field=None):
     """出生年月: a full date, or a month (kept as the first of the month)."""
     value = parse_date(raw)
@@ -380,6 +388,11 @@ def parse_id_card(raw, field=None, today: dt.date | None = None):
         return Bad("bad-id-card", "身份证号校验位不符，号码中有录入错误",
                    f"按前17位计算，第18位应为“{check}”；若前17位有误请逐位核对")
     return text
+
+
+def id_card_birth(number: str) -> dt.date:
+    """The birth date inside a (validated) 居民身份证号."""
+    return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
 def id_card_sex(number: str) -> str:

@@ -39,6 +39,7 @@ JOURNAL = ".claim"
 NEW_PREFIX = ".new-"
 COPY_PREFIX = f"{TEMP_PREFIX}copy-"        # a copy being made into a claim (never a claimed name)
 STALE_NEW = 3600.0
+MAX_CANDIDATES = 10_000
 
 
 IGNORED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store", "ehthumbs.db", "icon\r"}
@@ -150,9 +151,11 @@ class Claim:
                 release(Path(entry["path"]), self.token)
             else:                               # killed between the reservation and its journal line
                 for n, candidate in enumerate(candidate_names(entry["name"])):
-                    if n > 10_000 or not os.path.lexists(folder / candidate) and n > 50:
-                        break
-                    release(folder / candidate, self.token)
+                    taken = os.path.lexists(folder / candidate)
+                    if n > MAX_CANDIDATES or (not taken and n > 50):
+                        break                   # past the names in use (gaps of deleted ones tolerated)
+                    if taken:
+                        release(folder / candidate, self.token)
             for temp in folder.glob(f"{TEMP_PREFIX}{self.token}-*"):
                 temp.unlink(missing_ok=True)
         self.reserved.clear()
