@@ -28,6 +28,9 @@ CONFIG_NAME = "taizhang.toml"
 # for any key a workspace's config leaves out
 FUNDING_DEFAULTS = {"per_member": 200, "general_branch": 5000, "secretary_monthly": 350, "award_branch": 2000,
                     "award_general": 3000}
+# which E5 honours are the "七一" recognitions that earn the award (regular expressions on 荣誉名称)
+AWARD_PATTERNS = [r"七一.*(先进基层党组织|先进党支部|先进党总支|先进党组织)",
+                  r"(先进基层党组织|先进党支部|先进党总支).*七一"]
 DB_NAME = "taizhang.db"
 DEFAULT_CONFIG = """\
 # taizhang 工作区配置（TOML 格式）。修改后重新运行命令即可生效。
@@ -53,7 +56,9 @@ max_file_mb = 50
 
 [funding]
 # 活动经费标准（元）：支部活动经费按年初党员数每人每年；党总支每年；支部书记岗位津贴每月；“七一”先进党支部奖励
-""" + "".join(f"{key} = {value}\n" for key, value in FUNDING_DEFAULTS.items())
+""" + "".join(f"{key} = {value}\n" for key, value in FUNDING_DEFAULTS.items()) + """\
+# 哪些荣誉算“七一”表彰（对荣誉名称的正则表达式，任一匹配即算）；获奖对象写党总支名称的奖给党总支
+award_patterns = [""" + ", ".join(f"'{p}'" for p in AWARD_PATTERNS) + "]\n"
 @dataclass
 class Workspace:
     home: Path
@@ -91,8 +96,11 @@ class Workspace:
 
     def funding(self) -> dict[str, Decimal]:
         """The §6 funding standards: the workspace's config over the defaults."""
-        merged = FUNDING_DEFAULTS | self.section("funding")
+        merged = FUNDING_DEFAULTS | {k: v for k, v in self.section("funding").items() if k in FUNDING_DEFAULTS}
         return {key: Decimal(str(value)) for key, value in merged.items()}
+
+    def award_patterns(self) -> list[str]:
+        return list(self.section("funding").get("award_patterns") or AWARD_PATTERNS)
 
     inbox = property(lambda self: self.home / "inbox")
     outbox = property(lambda self: self.home / "outbox")

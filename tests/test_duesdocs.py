@@ -137,3 +137,35 @@ def test_notice_and_funds(dues_ws, college):
     total = [r for r in sheet.iter_rows(min_row=5, values_only=True) if r[0] == "合计"][0]
     generals = {r.get("党总支") for r in dues_ws.store.registry() if r.get("党总支")}
     assert total[7] == 5000 * len(generals)
+
+
+# --- issue 13 #6: "七一" awards by the honour's name, for branches and 党总支 ----------------------------
+
+@pytest.mark.parametrize("title,target,branch,general", [
+    ("“七一”先进基层党组织", None, True, set()),
+    ("2026年 七一 先进党支部", None, True, set()),
+    ("五四红旗团支部共建先进党支部", None, False, set()),          # not a 七一 recognition
+    ("优秀共产党员", None, False, set()),
+    ("“七一”先进基层党组织", "机关党总支", False, {"机关党总支"}),
+])
+def test_july_first_awards_are_matched_by_pattern(title, target, branch, general):
+    from pipeline.documents.dues import july_first_awards
+    from pipeline.workspace import AWARD_PATTERNS
+    honours = [{"荣誉名称": title, "获奖对象": target or "某党支部"}]
+    assert july_first_awards(honours, AWARD_PATTERNS, {"机关党总支", ""}) == (branch, general)
+
+
+def test_funds_pay_branch_and_general_branch_awards(registered, tmp_path):
+    from pipeline.operations.ingest import ingest
+    from .conftest import BRANCH
+    general = next(r["党总支"] for r in registered.store.registry() if r["党支部"] == BRANCH)
+    rows = [[dt.date(2026, 7, 1), "“七一”先进基层党组织", "学院党委", BRANCH],
+            [dt.date(2026, 7, 1), "“七一”先进基层党组织", "学院党委", general],
+            [dt.date(2026, 5, 4), "五四共建先进党支部", "团委", BRANCH]]
+    assert ingest(write_book(tmp_path / "荣誉.xlsx", "E5", rows), registered, received=RECEIVED).status == "accepted"
+    sheet = load_workbook(funds(registered, 2026), data_only=True).active
+    rows = {(r[1], r[2]): r for r in sheet.iter_rows(min_row=5, values_only=True) if r[2]}
+    assert rows[(general, BRANCH)][6] == 2000
+    assert rows[(general, "（党总支）")][6] == 3000 and rows[(general, "（党总支）")][8] == 8000
+    others = [r[6] for (g, b), r in rows.items() if b not in (BRANCH, "（党总支）")]
+    assert set(others) == {0}

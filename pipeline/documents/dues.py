@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -279,6 +280,24 @@ def _working_days_later(day: dt.date, days: int) -> str:
 
 # --- 活动经费下拨表 -----------------------------------------------------------------------
 
+def july_first_awards(honours: list[dict], patterns: list[str], generals) -> tuple[bool, set[str]]:
+    """(whether the branch itself got a "七一" recognition, the 党总支 that got one) from E5 records:
+    the 荣誉名称 must match a pattern (a 五四 "共建先进党支部" does not); a 获奖对象 that is a 党总支's
+    name awards that 党总支, not the branch that recorded it."""
+    compiled = [re.compile(p) for p in patterns]
+    branch, awarded = False, set()
+    for honour in honours:
+        name = re.sub(r"\s", "", str(honour.get("荣誉名称") or ""))
+        if not any(p.search(name) for p in compiled):
+            continue
+        target = str(honour.get("获奖对象") or "").strip()
+        if target and target in generals:
+            awarded.add(target)
+        else:
+            branch = True
+    return branch, awarded
+
+
 def funds(ws: Workspace, year: int) -> Path:
     """§6: 200 元 × members at the start of the year per branch, 5000 元 per 党总支, 350 元 × 12 for
     each secretary, and the 七一 awards recorded in E5 — every rate from the config."""
@@ -295,7 +314,8 @@ def funds(ws: Workspace, year: int) -> Path:
     title = sheet.cell(row=1, column=1, value=f"{college}{year}年度党组织活动经费下拨表")
     title.font, title.alignment = Font(size=16, bold=True), Alignment(horizontal="center")
     out.text(sheet, 2, 1, f"标准：支部活动经费 {per_member} 元/人·年（按年初党员数）；党总支活动经费 {general_rate} 元/年；"
-                          f"支部书记岗位津贴 {cfg['secretary_monthly']} 元/月；“七一”先进党支部奖励 {award_branch} 元。",
+                          f"支部书记岗位津贴 {cfg['secretary_monthly']} 元/月；“七一”表彰奖励：党支部 {award_branch} 元，"
+                          f"党总支 {cfg['award_general']} 元。",
              border=False)
     heads = ("序号", "党总支", "党支部", "年初党员数", "支部活动经费", "书记岗位津贴", "“七一”表彰奖励", "党总支活动经费", "合计")
     for c, head in enumerate(heads, 1):
@@ -303,6 +323,10 @@ def funds(ws: Workspace, year: int) -> Path:
     row, n = 5, 0
     registry = ws.store.registry()
     generals = sorted({r.get("党总支") or "" for r in registry})
+    awarded_generals: set[str] = set()
+    for entry in registry:         # a 党总支's own honour is recorded by one of its branches
+        awarded_generals |= july_first_awards(ws.store.records_in_year("E5", entry["党支部"], year, "日期"),
+                                              ws.award_patterns(), generals)[1]
     totals = {c: ZERO for c in range(4, 10)}
     for general in generals:
         branches = [r for r in registry if (r.get("党总支") or "") == general]
@@ -311,9 +335,9 @@ def funds(ws: Workspace, year: int) -> Path:
             name = entry["党支部"]
             roster = ws.store.roster(name, year) or []
             members = sum(1 for m in roster if m.joined is None or m.joined <= start)
-            honours = [h for h in ws.store.records_in_year("E5", name, year, "日期")
-                       if "先进党支部" in h.get("荣誉名称", "")]
-            award = award_branch if honours else ZERO
+            branch_award = july_first_awards(ws.store.records_in_year("E5", name, year, "日期"),
+                                             ws.award_patterns(), generals)[0]
+            award = award_branch if branch_award else ZERO
             values = {4: Decimal(members), 5: per_member * members, 6: stipend if entry.get("书记") else ZERO,
                       7: award, 8: ZERO}
             out.number(sheet, row, 1, n, "0", align="center")
@@ -332,10 +356,13 @@ def funds(ws: Workspace, year: int) -> Path:
             out.text(sheet, row, 3, "（党总支）")
             for col in range(4, 8):
                 out.text(sheet, row, col, "")
+            general_award = cfg["award_general"] if general in awarded_generals else ZERO
+            out.number(sheet, row, 7, general_award)
             out.number(sheet, row, 8, general_rate)
-            out.formula(sheet, row, 9, f"=SUM(E{row}:H{row})", general_rate)
+            out.formula(sheet, row, 9, f"=SUM(E{row}:H{row})", general_rate + general_award)
+            totals[7] += general_award
             totals[8] += general_rate
-            totals[9] += general_rate
+            totals[9] += general_rate + general_award
             row += 1
     out.text(sheet, row, 1, "合计", bold=True, fill=TOTAL_FILL)
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)

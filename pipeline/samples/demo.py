@@ -305,7 +305,7 @@ def general_workbook(branch: Branch, college: College, rng: random.Random) -> Wo
                                                                              "学习全国教育大会精神")),
                                         rng.choice(("集中学习", "专题研讨", "线上学习")), branch.secretary.name,
                                         max(3, len(branch.members) - rng.randint(0, 3))] for m in (2, 4, 6, 8, 10)])
-    honours = [[dt.date(college.year, 7, 1), "先进党支部" if rng.random() < .3 else "优秀共产党员",
+    honours = [[dt.date(college.year, 7, 1), "“七一”先进基层党组织" if rng.random() < .3 else "优秀共产党员",
                 "学院党委", branch.name]]
     _sheet(wb, "E5", branch, college, honours)
     _sheet(wb, "E6", branch, college, [[dt.date(college.year, 6, 10), "学院党委组织部", "会议记录不够规范",
