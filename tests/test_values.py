@@ -178,3 +178,29 @@ class TestPhone:
     @pytest.mark.parametrize("raw", ["1381234567", "12812345678", "87654321", "0571-123", "电话"])
     def test_invalid(self, raw):
         assert bad(parse_phone(raw)) == "bad-phone"
+
+
+# --- issue 13 #2: "2026.10" typed into Excel is the number 2026.1 ----------------------------------------
+
+def test_a_month_typed_as_a_number_is_read_as_it_is_displayed(registered, tmp_path):
+    """Excel keeps a typed 2026.10 as 2026.1; with a two-decimal format it shows 2026.10 (October); with
+    the General format it cannot tell January from October: an error asking for 2026-10, never January."""
+    from openpyxl import load_workbook as load
+
+    from pipeline.operations.ingest import check_file
+    from .conftest import RECEIVED, write_book
+    path = write_book(tmp_path / "党费.xlsx", "C2", [["张三", 2026.1, None, "30.00", None, None],
+                                                      ["张三", 2026.1, None, "30.00", None, None],
+                                                      ["张三", 2026.11, None, "30.00", None, None]])
+    wb = load(path)
+    for cell, shown in (("B4", "0.00"), ("B5", "General"), ("B6", "General")):     # 2026.10, 2026.1, 2026.11
+        wb.active[cell].number_format = shown
+    wb.save(path)
+    result = check_file(path, registered, received=RECEIVED)
+    assert [(i.code, i.cell) for i in result.errors] == [("bad-month", "B5")]
+    assert "2026-10" in result.errors[0].hint
+    assert result.ledgers == []                        # rejected whole
+    wb["党费收缴登记表"].delete_rows(5)
+    wb.save(path)
+    (ledger,) = check_file(path, registered, received=RECEIVED).ledgers
+    assert [r.get("月份") for r in ledger.rows] == [(2026, 10), (2026, 11)]

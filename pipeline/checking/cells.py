@@ -22,7 +22,7 @@ def parse_value(fld: Field, raw):
     """Cast a raw cell; results of the same (field, value) are computed once."""
     if fld.type in _UNCACHED_TYPES:
         return fld.parser(raw, fld)
-    key = (id(fld), type(raw), raw)
+    key = (id(fld), type(raw), raw, getattr(raw, "shown", None))
     try:
         return _cache[key]
     except KeyError:

@@ -179,10 +179,31 @@ def as_date(value) -> dt.date | None:
     return None
 
 
+class Shown(float):
+    """A number cell with the text Excel displays for it ("2026.10" for the number 2026.1 in a
+    two-decimal format): the number for arithmetic, the text where the display is what was meant."""
+    __slots__ = ("shown",)
+
+    def __new__(cls, value: float, shown: str):
+        number = super().__new__(cls, value)
+        number.shown = shown
+        return number
+
+
+_AMBIGUOUS_MONTH = re.compile(r"^\d{4}\.1$")
+
+
 def parse_month(raw, field=None):
-    """(year, month). A full date or an Excel date cell gives its month."""
+    """(year, month). A full date or an Excel date cell gives its month. A number is read as it is
+    displayed; where that cannot tell 1 from 10 ("2026.1" for a typed 2026.10) it is an error."""
     if isinstance(raw, (dt.date, dt.datetime)):
         return (raw.year, raw.month)
+    if isinstance(raw, float):
+        shown = getattr(raw, "shown", None) or repr(float(raw))
+        if _AMBIGUOUS_MONTH.match(shown):
+            return Bad("bad-month", f"“{shown}”看不出是1月还是10月（Excel 会把 2026.10 存成 2026.1）",
+                       f"请写成 {int(raw)}-01 或 {int(raw)}-10，或把单元格设为文本后填写")
+        raw = shown
     text = fold(clean_text(raw))
     m = _MONTH_RE.match(text)
     if m:

@@ -9,6 +9,7 @@ and marking formulas saved without a cached value and Excel error values.
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
 from pipeline.core.issues import ERROR, Issue
-from pipeline.core.values import UNCALCULATED, CellError
+from pipeline.core.values import UNCALCULATED, CellError, Shown
 
 log = logging.getLogger(__name__)
 
@@ -121,24 +122,50 @@ def _inspect_zip(path: Path, limits: Limits) -> tuple[str | None, list[Issue]]:
 
 
 class _Parser(WorkSheetParser):
-    """openpyxl's sheet parser, marking cells whose formula has no cached value."""
+    """openpyxl's sheet parser, marking cells whose formula has no cached value, and giving a number
+    shown with fixed decimals its displayed text (a typed 2026.10 is stored as 2026.1)."""
+
+    decimals: dict = {}
 
     def parse_cell(self, element):
         cell = super().parse_cell(element)
-        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+        value = cell["value"]
+        if value is None and element.find(FORMULA_TAG) is not None:
             cell["value"] = UNCALCULATED
-        elif cell["data_type"] == "e" and cell["value"] is not None:
-            cell["value"] = CellError(str(cell["value"]))
+        elif cell["data_type"] == "e" and value is not None:
+            cell["value"] = CellError(str(value))
+        elif type(value) is float and self.decimals.get(cell.get("style_id")) is not None:
+            cell["value"] = Shown(value, f"{value:.{self.decimals[cell['style_id']]}f}")
         return cell
 
 
-def _read_sheet(ws, wb, limits: Limits) -> RawSheet:
+_DECIMALS = re.compile(r"\.([0#]+)")
+
+
+def _decimal_places(wb) -> dict[int, int]:
+    """style id → decimals its number format shows ("0.00" → 2), for formats that fix them."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS
+    custom = list(getattr(wb, "_number_formats", []) or [])
+    places = {}
+    for style_id, style in enumerate(getattr(wb, "_cell_styles", []) or []):
+        fmt_id = getattr(style, "numFmtId", 0) or 0
+        code = BUILTIN_FORMATS.get(fmt_id) if fmt_id < 164 else (custom[fmt_id - 164] if fmt_id - 164 < len(custom)
+                                                                   else None)
+        section = re.sub(r'"[^"]*"|\\.', "", (code or "").split(";")[0])
+        found = _DECIMALS.search(section)
+        if found and "%" not in section and not re.search(r"[yYmMdDhHsS]", section):
+            places[style_id] = found[1].count("0")
+    return places
+
+
+def _read_sheet(ws, wb, limits: Limits, decimals: dict[int, int]) -> RawSheet:
     rows: list = []
     truncated = False
     empty_run = 0
     with ws._get_source() as src:
         parser = _Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
                          date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        parser.decimals = decimals
         for idx, cells in parser.parse():
             values = [None] * min(max((c["column"] for c in cells), default=0), limits.columns)
             for c in cells:
@@ -183,12 +210,13 @@ def _read_workbook(path: Path, limits: Limits) -> tuple[list[RawSheet], list[Iss
         return [], [_file_issue("file-corrupt", "文件无法作为 Excel 工作簿打开（内容损坏或格式不规范）",
                                 "请在 Excel/WPS 中打开确认无误，另存为 .xlsx 后重新提交")]
     sheets, issues = [], []
+    decimals = _decimal_places(wb)
     try:
         for ws in wb.worksheets:
             if not hasattr(ws, "_get_source"):
                 continue   # a chart sheet
             try:
-                sheets.append(_read_sheet(ws, wb, limits))
+                sheets.append(_read_sheet(ws, wb, limits, decimals))
             except Exception as exc:
                 log.info("sheet %s of %s unreadable: %s", ws.title, path, exc)
                 issues.append(Issue("file-corrupt", ERROR, "工作表内容损坏，无法读取", sheet=ws.title,
