@@ -153,3 +153,15 @@ def test_the_record_book_and_the_register_show_the_same_dues(with_roster, tmp_pa
     shown = {m["name"]: m for m in dues["members"]}
     for m in book.members:
         assert shown[m.name]["paid"] == f"{m.paid_total:.2f}"
+
+
+def test_a_payment_of_another_year_is_said_so_not_lost(with_roster, tmp_path):
+    """Issue 13 #10: a row of another year is a warning at its 月份, and the member is not reported as
+    having no record at all."""
+    roster = with_roster.store.roster(BRANCH, 2026)
+    name = next(m.name for m in roster if m.joined and m.joined.year < 2025)
+    rows = [[name, "2025-12", None, "30.00", "2025-12-10", "王收缴"]] + c2_rows(roster[1].name, range(1, 12))
+    result = ingest(write_book(tmp_path / "党费.xlsx", "C2", rows), with_roster, received=RECEIVED)
+    assert ("other-year", "B4") in codes(result, "warning")
+    unpaid = [i for i in result.issues if i.code == "dues-unpaid-6-months" and name in i.message]
+    assert [i.cell for i in unpaid] == ["A4"] and "没有其记录" not in unpaid[0].message

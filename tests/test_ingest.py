@@ -189,3 +189,11 @@ def test_the_store_answers_with_the_day_of_receipt(with_roster, tmp_path):
     assert store.latest_statuses(BRANCH, 2026, RECEIVED.date()) == {"花名册.xlsx": "accepted"}
     assert store.latest_statuses(BRANCH, 2026, RECEIVED.date() + dt.timedelta(days=2)) == {"花名册.xlsx": "rejected"}
     assert store.latest_statuses(BRANCH, 2027, dt.date(2027, 12, 31)) == {}
+
+
+def test_a_filled_date_after_the_day_of_receipt_is_an_error(registered, tmp_path):
+    """Issue 13 #10: dates are judged as of the ledger's own date, which cannot be in the future."""
+    path = write_book(tmp_path / "联系.xlsx", "D1", [], filled="2026年12月25日")
+    result = check_file(path, registered, received=RECEIVED)
+    assert errors(result) == [("future-date", "A2")]
+    assert "2026-12-25" in result.errors[0].message

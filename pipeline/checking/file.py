@@ -132,6 +132,10 @@ def check_sheet(layout: Layout, ws, name: str, received: dt.date, known: Known
         claim = BranchClaim(layout.branch, layout.branch_from, layout.sheet, layout.branch_cell)
         branch, found = resolve_branch(claim, list(known.registry))
         issues += found
+    if layout.filled_on and layout.filled_on > received:
+        issues.append(Issue("future-date", ERROR, f"填报日期 {layout.filled_on} 晚于收到文件的日期 {received}",
+                            sheet=layout.sheet, cell=layout.filled_cell, value=layout.filled_on.isoformat(),
+                            hint="请填写实际填报的日期"))
     ctx = _context(layout, ws, name, received, branch, known)
     rows, found = parse_rows(layout, ctx)
     issues += found

@@ -281,15 +281,21 @@ _FLAG_ISSUES = {      # engine flag → (issue code, the cell it points at); the
 def dues_payments(rows: list[Row], ctx: Context):
     """The dues engine's flags for the payments in this sheet, each at its cell (warnings)."""
     year = ctx.year or (ctx.as_of or ctx.received).year
-    payments = [Payment.from_record(row.values, row) for row in rows
-                if row.ok("姓名", "月份", "实缴金额") and row.get("月份")[0] == year]
+    payments, first_row = [], {}
+    for row in rows:
+        if not row.ok("姓名", "月份", "实缴金额"):
+            continue
+        first_row.setdefault(row.get("姓名"), row)
+        if row.get("月份")[0] == year:
+            payments.append(Payment.from_record(row.values, row))
+        else:
+            month = row.get("月份")
+            yield row.issue("月份", "other-year", f"月份 {month[0]}-{month[1]:02d} 不在本表的 {year} 年度内，未计入本年度收缴",
+                            f"请把 {month[0]} 年的交纳登记在 {month[0]} 年度的收缴登记表中；补交往年党费请在备注写明", WARNING)
     if not payments:
         return
     last = min(months_so_far(year, ctx.as_of or ctx.received), 12)
     members = members_dues(year, last, ctx.roster, ctx.dues_bases or [], payments, ctx.dues)
-    first_row = {}
-    for payment in payments:
-        first_row.setdefault(payment.name, payment.ref)
     for flag in dues_flags(members, last, payments):
         if flag.kind not in _FLAG_ISSUES:
             continue                        # 不在花名册: the roster rule says it, at the name

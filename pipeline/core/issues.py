@@ -147,6 +147,7 @@ CODES = {
     "no-roster": "未找到本支部花名册",
     "dues-mismatch": "月应缴党费与规定不符",
     "dues-no-base": "计算基数为0",
+    "other-year": "不属于本表年度",
     "dues-rate-mismatch": "缴纳比例与规定不符",
     "dues-underpaid": "少缴党费",
     "dues-unpaid-6-months": "连续6个月未交纳党费",

@@ -44,6 +44,7 @@ class Layout:
     month: int | None
     filled_on: dt.date | None
     grid: bool = False
+    filled_cell: str | None = None    # where 填报日期 is written
 
     def column_of(self, field: str) -> Column | None:
         for col in self.columns:
@@ -234,8 +235,9 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
         branch, branch_from = folder_branch, "folder"
     elif branch is not None:
         branch_cell = _find_cell(rows[:header_rows[0] - 1], branch)
+    filled_cell = _find_cell(rows[:header_rows[0] - 1], "填") if info.get("filled_on") else None
     layout = Layout(name, item, header_rows, tuple(columns), data, branch, branch_from, branch_cell,
-                    info.get("year"), info.get("month"), info.get("filled_on"), grid)
+                    info.get("year"), info.get("month"), info.get("filled_on"), grid, filled_cell)
     return layout, []
 
 
