@@ -103,7 +103,7 @@ EXPECTED_BAD = {
     "probation_on_time": "预备期已满未转正", "plan_submitted": "未提交本年度工作计划",
     "dues_base_current": "未提交2026年度党费基数核定表", "three_meetings_month": "3月未召开：支部委员会、党小组会",
     "committee_meeting_month": "3月未召开支部委员会", "general_meeting_quarter": None,
-    "lecture_quarter": "第一季度未上党课", "records_complete": "缺席人员未写明原因", "quorum_met": "到会不足半数",
+    "lecture_quarter": "第一季度未上党课", "records_complete": "缺席人员未写明原因", "quorum_met": None,
     "remittance_on_time": "第一季度党费未上缴", "theme_day_month": "3月未召开主题党日",
     "study_year": "尚无学习教育", "volunteering_year": "尚无志愿服务", "contacts_year": "尚无联系群众",
     "promises_year": "尚无承诺践诺", "honours_year": "尚无获得表彰", "ledger_c": "党费台账未提交",
@@ -211,3 +211,9 @@ def test_general_branch_report_adds_up_its_branches(stores):
     assert f"{BRANCH}：本支部现有党员" in text and "。；" not in text
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert any("个支部达到要求" in c for c in cells)
+
+
+def test_quorum_is_not_applicable_to_a_month_without_a_vote_or_committee(stores):
+    """Issue 13 #14: a general meeting that voted on nothing does not need a quorum: neither pass nor fail."""
+    passed, text = RULES["quorum_met"](Facts(stores, BAD, 2026, 3, TODAY))    # 3 of 8 at a study meeting
+    assert passed is None and "没有须过半数到会的会议" in text

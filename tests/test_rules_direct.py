@@ -215,3 +215,27 @@ def test_a_full_birth_date_is_compared_with_the_id_to_the_day():
     month = row("A1", 5, 身份证号=number, 出生年月=dt.date(1988, 5, 1), 性别="男")
     month.raw["出生年月"] = dt.datetime(1988, 5, 1)    # an Excel date of the 1st: only the month is meant
     assert found(rules.id_card_agrees, [month]) == []
+
+
+# --- issue 13 #7: a vote is recognised by meaning, and an election needs 4/5 wherever it is recorded -------
+
+@pytest.mark.parametrize("topic,vote", [
+    ("讨论接收孙新同志为中共预备党员", True),
+    ("讨论张三同志转为正式党员", True),
+    ("研究李四同志预备党员按期转正问题", True),
+    ("讨论延长王五同志预备期", True),
+    ("讨论给予赵六同志党内警告处分", True),
+    ("选举产生新一届支部委员会", True),
+    ("学习《中国共产党纪律处分条例》", False),
+    ("学习贯彻全会精神", False),
+    ("确定入党积极分子为发展对象的情况通报", False),
+])
+def test_votes_are_recognised_by_meaning(topic, vote):
+    low = row("B1", 4, 实到人数=5, 应到人数=12, 议题=topic, 日期=dt.date(2026, 3, 1))
+    assert (found(rules.quorum, [low]) != []) is vote
+
+
+@pytest.mark.parametrize("present,expected,fails", [(9, 12, True), (10, 12, False), (8, 10, True), (9, 10, False)])
+def test_an_election_in_a_general_meeting_needs_four_fifths(present, expected, fails):
+    meeting = row("B1", 4, 实到人数=present, 应到人数=expected, 议题="选举产生新一届支部委员会", 日期=dt.date(2026, 3, 1))
+    assert ("election-quorum" in [c for c, _, _ in found(rules.quorum, [meeting])]) is fails

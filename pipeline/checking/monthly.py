@@ -24,7 +24,7 @@ else:  # pragma: no cover
 from pipeline import DATA
 from pipeline.core.formats import COMMITTEE_FROM, MEETING_TYPES, NEEDS_PHOTOS
 from pipeline.dues.ledger import branch_dues, months_so_far
-from pipeline.checking.rules import add_years
+from pipeline.checking.rules import add_years, is_election, is_vote
 from pipeline.core.values import as_date
 from pipeline.workspace import Workspace
 
@@ -299,9 +299,16 @@ def records_complete(f: Facts):
 
 
 def quorum_met(f: Facts):
-    bad = [f"{_d(r['日期'])}{MEETING_TYPES[c][0]}" for c in ("B1", "B2") for r in f.in_month(c)
-           if r.get("实到人数") is not None and r.get("应到人数") and r["实到人数"] * 2 <= r["应到人数"]]
-    return not bad, "本月会议到会人数均过半数" if not bad else f"到会不足半数：{'、'.join(bad)}"
+    """支部委员会, and 支部党员大会 that voted, need more than half present (an election 4/5). Not
+    applicable in a month without such a meeting."""
+    judged = [(c, r) for c in ("B1", "B2") for r in f.in_month(c)
+              if (c == "B2" or is_vote(f"{r.get('议题') or ''} {r.get('决议事项') or ''}"))
+              and r.get("实到人数") is not None and r.get("应到人数")]
+    if not judged:
+        return None, f"{f.month}月没有须过半数到会的会议"
+    bad = [f"{_d(r['日期'])}{MEETING_TYPES[c][0]}" for c, r in judged if r["实到人数"] * 2 <= r["应到人数"]
+           or (c == "B1" and is_election(str(r.get("议题") or "")) and r["实到人数"] * 5 <= r["应到人数"] * 4)]
+    return not bad, "本月会议到会人数均符合规定" if not bad else f"到会人数不足：{'、'.join(bad)}"
 
 
 def dues_full_month(f: Facts):

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from pipeline import DATA
 from pipeline.dues.rates import percent_text
 from pipeline.core.formats import COMMITTEE_FROM
 from pipeline.dues.ledger import Payment, dues_flags, members_dues, months_so_far
@@ -184,8 +191,24 @@ def probation_record(rows: list[Row], ctx: Context):
 
 # --- B 组织生活 -----------------------------------------------------------------------
 
-VOTE_WORDS = ("表决", "选举", "接收预备党员", "转正", "票决")
 _VOTES = re.compile(r"赞成\s*(\d+)\s*票")
+
+
+def _load_patterns(path) -> dict[str, re.Pattern]:
+    """data/votes.toml: what a vote and an election are called, as data (one regular expression)."""
+    data = tomllib.loads(path.read_text("utf-8"))
+    return {kind: re.compile("|".join(f"(?:{p})" for p in data[kind]["patterns"])) for kind in ("vote", "election")}
+
+
+MEANINGS = _load_patterns(DATA / "votes.toml")
+
+
+def is_vote(text: str) -> bool:
+    return bool(MEANINGS["vote"].search(re.sub(r"\s", "", text or "")))
+
+
+def is_election(text: str) -> bool:
+    return bool(MEANINGS["election"].search(re.sub(r"\s", "", text or "")))
 
 
 def quorum(rows: list[Row], ctx: Context):
@@ -196,9 +219,13 @@ def quorum(rows: list[Row], ctx: Context):
         present, expected = row.get("实到人数"), row.get("应到人数")
         if present > expected:
             continue   # attendance() reports it
-        topic = str(row.get("议题") or "")
-        voting = row.item == "B1" and any(w in topic for w in VOTE_WORDS)
-        if (voting or row.item == "B2") and present * 2 <= expected:
+        topic = f"{row.get('议题') or ''} {row.get('决议事项') or ''}"
+        voting = row.item == "B1" and is_vote(topic)
+        if row.item == "B1" and is_election(topic) and present * 5 <= expected * 4:
+            yield row.issue("实到人数", "election-quorum",
+                            f"选举须有应到会人数五分之四以上到会，实到 {present} 人，应到 {expected} 人",
+                            f"至少应到 {expected * 4 // 5 + 1} 人")
+        elif (voting or row.item == "B2") and present * 2 <= expected:
             what = "有表决事项的支部党员大会" if voting else "支部委员会"
             yield row.issue("实到人数", "quorum", f"{what}须有半数以上应到人员到会，实到 {present} 人，应到 {expected} 人",
                             f"至少应到 {expected // 2 + 1} 人")
