@@ -1,6 +1,7 @@
 """The watcher: real files, a real watcher process (watchdog, not mocked), real kills."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 import signal
@@ -268,11 +269,12 @@ def _claimed(ws: Workspace, tmp_path: Path, n: int, token: str) -> Path:
 def test_recovery_reprocesses_a_claim_that_was_never_committed(home, tmp_path):
     from pipeline.operations.watcher import Watcher
     ws = Workspace.open(home)
-    _claimed(ws, tmp_path, 1, "1764230400-aaaa")
-    (ws.work / "1764230401-bbbb").mkdir()                 # killed between mkdir and the move
+    claimed_at = int(dt.datetime(2026, 11, 27, 10).timestamp())
+    _claimed(ws, tmp_path, 1, f"{claimed_at}-aaaa")
+    (ws.work / f"{claimed_at + 1}-bbbb").mkdir()          # killed between mkdir and the move
     results = Watcher(ws).recover()
     assert [(r.file, r.status, r.branch) for r in results] == [("表1.xlsx", "accepted", BRANCH)]
-    assert results[0].received.date().isoformat() == "2025-11-27"     # the time of the claim
+    assert results[0].received.date().isoformat() == "2026-11-27"     # the time of the claim
     assert not any(ws.work.iterdir())
 
 
