@@ -239,3 +239,25 @@ def test_votes_are_recognised_by_meaning(topic, vote):
 def test_an_election_in_a_general_meeting_needs_four_fifths(present, expected, fails):
     meeting = row("B1", 4, 实到人数=present, 应到人数=expected, 议题="选举产生新一届支部委员会", 日期=dt.date(2026, 3, 1))
     assert ("election-quorum" in [c for c, _, _ in found(rules.quorum, [meeting])]) is fails
+
+
+# --- issue 13 #8: 预备期 — extended once by 6 to 12 months; 转正 at the end of the (extended) 预备期 ------------
+
+JOINED = dt.date(2024, 3, 1)
+
+
+@pytest.mark.parametrize("extended,expiry,full,codes", [
+    (False, None, dt.date(2025, 3, 1), []),                                   # on time
+    (False, dt.date(2025, 3, 1), dt.date(2025, 3, 1), []),
+    (True, dt.date(2025, 9, 1), dt.date(2025, 9, 1), []),                     # extended 6 months
+    (True, dt.date(2026, 3, 1), None, []),                                    # extended 12 months, not yet due
+    (True, dt.date(2025, 6, 1), dt.date(2025, 6, 1), ["probation-extension"]),  # 3 months: too short
+    (True, dt.date(2026, 6, 1), None, ["probation-extension"]),                  # 15 months: too long
+    (False, None, dt.date(2025, 8, 1), ["probation-period"]),                 # +1y5m without an extension
+    (False, dt.date(2025, 3, 1), dt.date(2025, 11, 1), ["probation-period"]),  # 8 months after the expiry
+    (False, dt.date(2025, 9, 1), None, ["probation-extension"]),               # expiry moved without 延长
+])
+def test_probation_extensions(extended, expiry, full, codes):
+    record = row("A3", 4, 姓名="甲", 入党介绍人=("张三", "李四"), 接收为预备党员时间=JOINED, 预备期满时间=expiry,
+                 转正时间=full, 延长预备期=extended)
+    assert [c for c, _, _ in found(rules.probation_record, [record])] == codes

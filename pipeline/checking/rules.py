@@ -183,10 +183,35 @@ def probation_record(rows: list[Row], ctx: Context):
         if row.ok("入党介绍人") and len(row.get("入党介绍人")) != 2:
             yield row.issue("入党介绍人", "introducers", f"入党介绍人应为2名，当前为{len(row.get('入党介绍人'))}名",
                             "多个姓名请用顿号分隔，如 张三、李四")
-        joined, full = _d(row, "接收为预备党员时间"), _d(row, "转正时间")
-        if joined and full and full > joined and (full < add_years(joined, 1) or full > add_years(joined, 2)):
-            yield row.issue("转正时间", "probation-period", f"转正时间 {full} 与接收时间 {joined} 相隔不符合规定",
-                            "预备期为1年，延长最多一次且不超过1年")
+        joined = _d(row, "接收为预备党员时间")
+        if joined:
+            yield from _probation_dates(row, joined)
+
+
+def _probation_dates(row: Row, joined: dt.date):
+    """预备期 is 1 year; extended once by 6–12 months (延长预备期 = 是); 转正 is at its end."""
+    expiry, full = _d(row, "预备期满时间"), _d(row, "转正时间")
+    extended = row.get("延长预备期") is True
+    year_end = add_years(joined, 1)
+    if expiry and not extended and expiry != year_end:
+        yield row.issue("预备期满时间", "probation-extension", f"预备期满时间 {expiry} 不是接收后满1年（{year_end}），"
+                        "但未填写延长预备期", "未延长的预备期为1年；延长的请在“延长预备期”填“是”")
+        return
+    if expiry and extended and not add_years(joined, 1, 6) <= expiry <= add_years(joined, 2):
+        yield row.issue("预备期满时间", "probation-extension", f"预备期延长到 {expiry}，延长时间不在6～12个月之内",
+                        f"延长预备期只能一次，时间为6～12个月：期满应在 {add_years(joined, 1, 6)} 至 {add_years(joined, 2)} 之间")
+        return
+    if not full or full <= joined:
+        return
+    end = expiry or year_end
+    if extended and not expiry:
+        if add_years(joined, 1, 6) <= full <= add_years(joined, 2):
+            return
+        end = None
+    if full != end:
+        when = f"预备期满之日 {end}" if end else f"{add_years(joined, 1, 6)} 至 {add_years(joined, 2)} 之间（延长后期满之日）"
+        yield row.issue("转正时间", "probation-period", f"转正时间 {full} 不是预备期满之日",
+                        f"预备党员的转正时间为{when}；未按期讨论转正的应及时讨论，延长预备期须填写“延长预备期”")
 
 
 # --- B 组织生活 -----------------------------------------------------------------------

@@ -135,6 +135,7 @@ CODES = {
     "date-order": "日期先后顺序不对",
     "under-18": "入党时未满18周岁",
     "probation-period": "预备期不符合规定",
+    "probation-extension": "延长预备期不符合规定",
     "probation-overdue": "预备期已满未转正",
     "full-member-no-date": "正式党员缺转正时间",
     "probationary-with-date": "预备党员不应有转正时间",
