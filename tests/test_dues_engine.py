@@ -165,3 +165,21 @@ def test_a_payment_of_another_year_is_said_so_not_lost(with_roster, tmp_path):
     assert ("other-year", "B4") in codes(result, "warning")
     unpaid = [i for i in result.issues if i.code == "dues-unpaid-6-months" and name in i.message]
     assert [i.cell for i in unpaid] == ["A4"] and "没有其记录" not in unpaid[0].message
+
+
+def test_approved_exemptions_end_to_end(with_roster, tmp_path):
+    """Issue 13 #3: an approved 0 is never unpaid; an approved 10.00 is owed — C1 stored, then C2 checked."""
+    roster = with_roster.store.roster(BRANCH, 2026)
+    zero, ten = [m.name for m in roster if m.joined and m.joined.year < 2025][:2]
+    c1 = [[zero, "在职教职工", "4000", None, "0", None, "减免，院党委〔2026〕5号"],
+          [ten, "在职教职工", "4000", None, "10.00", None, "减免，院党委〔2026〕6号"]]
+    accepted = ingest(write_book(tmp_path / "基数.xlsx", "C1", c1), with_roster, received=RECEIVED)
+    assert accepted.status == "accepted", [i.text() for i in accepted.issues]
+    others = [m.name for m in roster if m.name not in (zero, ten)]
+    rows = [r for name in others for r in c2_rows(name, range(1, 12))]
+    result = ingest(write_book(tmp_path / "党费.xlsx", "C2", rows), with_roster, received=RECEIVED)
+    unpaid = {i.message.split(" ")[0] for i in result.issues if i.code == "dues-unpaid-6-months"}
+    assert zero not in unpaid and ten in unpaid
+    book = branch_dues(with_roster, BRANCH, 2026, RECEIVED.date())
+    assert not any(f.name == zero for f in book.flags)
+    assert [f.kind for f in book.flags if f.name == ten] == ["连续未交"]
