@@ -312,7 +312,7 @@ def record_book() -> docx.Document:
     # 五～九: summaries
     para(d, "五、党费收缴和使用情况", style="Heading 1")
     para(d, "{%p if dues.members %}")
-    para(d, "全年应缴党费 {{ dues.due }} 元，实缴 {{ dues.paid }} 元；上缴党费 {{ dues.remitted }} 元；"
+    para(d, "全年应缴党费 {{ dues.due }} 元{{ dues.note }}，实缴 {{ dues.paid }} 元；上缴党费 {{ dues.remitted }} 元；"
             "党费和活动经费支出 {{ dues.spent }} 元。")
     loop_table(d, ["序号", "姓名", "月应缴（元）", "缴纳月数", "全年实缴（元）", "备注"],
                ["{{ p.n }}", "{{ p.name }}", "{{ p.monthly }}", "{{ p.months }}", "{{ p.paid }}", "{{ p.note }}"],
@@ -387,7 +387,7 @@ def dues_cards() -> docx.Document:
     total = d.add_table(rows=2, cols=2)
     total.style = "Table Grid"
     total.cell(0, 0).text = "年度合计（小写）"
-    total.cell(0, 1).text = "应缴 {{ c.due_total }} 元；实缴 {{ c.paid_total }} 元"
+    total.cell(0, 1).text = "应缴 {{ c.due_total }} 元{{ c.note }}；实缴 {{ c.paid_total }} 元"
     total.cell(1, 0).text = "实缴合计（大写）"
     total.cell(1, 1).text = "{{ c.capital }}"
     fix_widths(total, [40, 116])
@@ -408,7 +408,7 @@ def dues_notice() -> docx.Document:
                 "党费收缴情况公示如下：")
     p.paragraph_format.first_line_indent = Pt(32)
     para(d, "一、收缴总体情况", style="Heading 1")
-    p = para(d, "本支部共有交纳党费党员{{ count }}名，应缴党费{{ due }}元，实缴党费{{ collected }}元；"
+    p = para(d, "本支部共有交纳党费党员{{ count }}名，应缴党费{{ due }}元{{ bases_note }}，实缴党费{{ collected }}元；"
                 "已向上级党组织上缴党费{{ remitted }}元，党费支出{{ used }}元，结余{{ balance }}元。")
     p.paragraph_format.first_line_indent = Pt(32)
     para(d, "二、党员个人交纳情况", style="Heading 1")

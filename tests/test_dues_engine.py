@@ -183,3 +183,37 @@ def test_approved_exemptions_end_to_end(with_roster, tmp_path):
     book = branch_dues(with_roster, BRANCH, 2026, RECEIVED.date())
     assert not any(f.name == zero for f in book.flags)
     assert [f.kind for f in book.flags if f.name == ten] == ["连续未交"]
+
+
+def test_without_a_c1_of_the_year_every_document_says_whose_bases_it_uses(with_roster, tmp_path):
+    """Issue 13 #1: the year's own C1 wins; without one, the latest earlier one, and every dues document
+    says "沿用2025年核定基数"."""
+    import docx
+    from openpyxl import load_workbook
+
+    from pipeline.documents.dues import dues_cards, dues_notice, dues_register
+    from pipeline.documents.duty import duty_report
+    from pipeline.documents.recordbook import generate
+    roster = with_roster.store.roster(BRANCH, 2026)
+    name = next(m.name for m in roster if m.joined and m.joined.year < 2024)
+    c1_2025 = write_book(tmp_path / "2025.xlsx", "C1", [[name, "在职教职工", "4000", None, "40.00", None, None]], year=2025,
+                         filled="2025年1月20日")
+    assert ingest(c1_2025, with_roster, received=RECEIVED).status == "accepted"
+    book = branch_dues(with_roster, BRANCH, 2026, RECEIVED.date())
+    assert book.bases_year == 2025 and book.bases_note == "沿用2025年核定基数"
+    assert next(m for m in book.members if m.name == name).due[3].amount == Decimal("40.00")
+    today = RECEIVED.date()
+    register = load_workbook(dues_register(with_roster, BRANCH, 2026, today)).worksheets[0]["A2"].value
+    texts = {"收缴簿": register,
+             "登记证": "".join(c.text for t in docx.Document(dues_cards(with_roster, BRANCH, 2026, today=today)).tables
+                              for r in t.rows for c in r.cells),
+             "公示": "".join(p.text for p in docx.Document(dues_notice(with_roster, BRANCH, 2026, today)).paragraphs),
+             "工作记录本": "".join(p.text for p in docx.Document(generate(with_roster, BRANCH, 2026, today)).paragraphs),
+             "述职报告": "".join(p.text for p in docx.Document(duty_report(with_roster, BRANCH, 2026, today)[0]).paragraphs)}
+    assert {doc: "沿用2025年核定基数" in text for doc, text in texts.items()} == dict.fromkeys(texts, True)
+    c1_2026 = write_book(tmp_path / "2026.xlsx", "C1", [[name, "在职教职工", "6000", None, "90.00", None, None]],
+                         filled="2026年1月20日")
+    assert ingest(c1_2026, with_roster, received=RECEIVED).status == "accepted"
+    book = branch_dues(with_roster, BRANCH, 2026, RECEIVED.date())
+    assert book.bases_year == 2026 and book.bases_note == "" and \
+        next(m for m in book.members if m.name == name).due[3].amount == Decimal("90.00")

@@ -59,7 +59,7 @@ def _grid(out: Book, ws, book: BranchDues, workspace: Workspace, today) -> str:
     title.font, title.alignment = Font(size=16, bold=True), Alignment(horizontal="center")
     made = today or dt.date.today()
     out.text(ws, 2, 1, f"党支部：{book.branch}　　年度：{book.year}　　统计至：{book.year}年{book.last_month}月　　"
-                       f"制表日期：{made.year}年{made.month}月{made.day}日", border=False)
+                       f"制表日期：{made.year}年{made.month}月{made.day}日　　{book.bases_note}", border=False)
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last_col)
     for c, head in enumerate(heads, 1):
         out.text(ws, 3, c, head, bold=True, fill=HEAD_FILL, align="center")
@@ -243,7 +243,7 @@ def card_context(book: BranchDues, member_filter: str | None = None) -> list[dic
                          "collector": m.collector.get(month, "")})
         cards.append({"name": m.name, "branch": book.branch, "status": m.status or m.identity, "year": book.year,
                       "rows": rows, "due_total": yuan(m.due_total), "paid_total": yuan(m.paid_total),
-                      "capital": capital(m.paid_total)})
+                      "capital": capital(m.paid_total), "note": book.bases_remark})
     return cards
 
 
@@ -264,7 +264,7 @@ def dues_notice(ws: Workspace, branch: str, year: int, today: dt.date | None = N
     context = {"branch": branch, "year": year, "last_month": book.last_month, "members": members,
                "count": len(members), "collected": yuan(book.collected), "due": yuan(book.due),
                "remitted": yuan(book.remitted_total), "used": yuan(book.dues_used), "balance": yuan(book.balance),
-               "date": f"{made.year}年{made.month}月{made.day}日",
+               "date": f"{made.year}年{made.month}月{made.day}日", "bases_note": book.bases_remark,
                "until": _working_days_later(made, 5)}
     return render_docx(template_path(ws, "dues_notice.docx"), lambda tpl: context,
                        output_path(ws, year, NOTICE, branch))

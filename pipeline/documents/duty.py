@@ -95,7 +95,7 @@ def duty_context(ws: Workspace, branch: str, year: int, today: dt.date, checks: 
                        f"年初党员{sum(1 for m in roster if m.joined and m.joined < start)}名，本年度新接收预备党员"
                        f"{len(new_members)}名，组织关系转入转出{len(moves)}人次。",
             "development": f"本年度确定入党积极分子{len(activists)}名。",
-            "dues": f"全年（截至{dues.last_month}月）应缴党费{dues.due:.2f}元，实缴{dues.collected:.2f}元，"
+            "dues": f"全年（截至{dues.last_month}月）应缴党费{dues.due:.2f}元{dues.bases_remark}，实缴{dues.collected:.2f}元，"
                     f"上缴{dues.remitted_total:.2f}元，党费支出{dues.dues_used:.2f}元，结余{dues.balance:.2f}元。",
             "service": f"党员联系群众{len(contacts)}人次，开展志愿服务{len(d2)}次、累计{hours}小时。",
             "checks": f"本年度月度检查{len(checks)}次，平均得分{average:.1f}分。" if checks else "本年度尚无月度检查。",

@@ -155,9 +155,15 @@ class BranchDues:
 
     @property
     def bases_note(self) -> str:
+        """"沿用2025年核定基数" when the year has no C1 of its own — every dues document says so."""
         if self.bases_year is not None and self.bases_year < self.year:
             return f"沿用{self.bases_year}年核定基数"
         return ""
+
+    @property
+    def bases_remark(self) -> str:
+        """The note in brackets, to follow a sentence ("" when the year's own bases are used)."""
+        return f"（{self.bases_note}）" if self.bases_note else ""
 
     @property
     def balance(self) -> Decimal:
