@@ -217,3 +217,56 @@ def test_quorum_is_not_applicable_to_a_month_without_a_vote_or_committee(stores)
     """Issue 13 #14: a general meeting that voted on nothing does not need a quorum: neither pass nor fail."""
     passed, text = RULES["quorum_met"](Facts(stores, BAD, 2026, 3, TODAY))    # 3 of 8 at a study meeting
     assert passed is None and "没有须过半数到会的会议" in text
+
+
+# --- issue 13 #14: points that cannot judge say so --------------------------------------------------------
+
+def test_dues_in_full_cannot_be_judged_without_bases_or_payments(stores):
+    """BAD filed no C1 and no C2: the point is not applicable, not passed (the submission points fail apart)."""
+    passed, text = RULES["dues_full_month"](Facts(stores, BAD, 2026, 3, TODAY))
+    assert passed is None and "无法判断" in text
+
+
+def test_talks_show_progress_before_december_and_need_everyone_by_then(stores, tmp_path):
+    """谈心谈话: before December progress ("已谈话 n/m 人"), in December every member at least once."""
+    import shutil
+
+    from pipeline.operations.ingest import ingest
+    from pipeline.workspace import Workspace
+    shutil.copytree(stores.home, tmp_path / "copy")                   # the module's workspace stays as it is
+    ws = Workspace.open(tmp_path / "copy")
+    roster = ws.store.roster(BAD, 2026)
+    talk = [["谈心谈话", dt.date(2026, 3, 10), "办公室", None, roster[1].name, None, None, None, None, "思想交流", None,
+             None, roster[1].name, roster[2].name]]
+    head = ["会议类型", "日期", "地点", "主持人", "记录人", "应到人数", "实到人数", "缺席人员及原因", "列席人员", "议题",
+            "决议事项", "主讲人", "谈话人", "谈话对象"]
+    from .conftest import write_book
+    path = write_book(tmp_path / "谈话.xlsx", "B", talk, branch=BAD, headers=head, filled="2026年3月15日")
+    result = ingest(path, ws, received=dt.datetime(2026, 3, 20))
+    assert result.status == "accepted", [i.text() for i in result.issues]
+    passed, text = RULES["talks_coverage"](Facts(ws, BAD, 2026, 3, TODAY))
+    assert passed is None and f"2/{len(roster)}" in text
+    passed, text = RULES["talks_coverage"](Facts(ws, BAD, 2026, 12, dt.date(2027, 1, 5)))
+    assert passed is False and f"2/{len(roster)}" in text
+
+
+def test_probation_is_judged_against_an_approved_extension(stores, tmp_path):
+    import shutil
+
+    from pipeline.operations.ingest import ingest
+    from pipeline.workspace import Workspace
+
+    from .conftest import write_book
+    passed, text = RULES["probation_on_time"](Facts(stores, BAD, 2026, 3, TODAY))
+    assert passed is False and "预备期已满未转正" in text            # joined 2024-05-01, still 预备党员
+    shutil.copytree(stores.home, tmp_path / "copy")
+    ws = Workspace.open(tmp_path / "copy")
+    probationer = next(m for m in ws.store.roster(BAD, 2026) if m.status == "预备党员")
+    a3 = [[probationer.name, probationer.joined, "张三、李四", dt.date(2026, 5, 1), None, "是", "延长预备期一年"]]
+    result = ingest(write_book(tmp_path / "考察.xlsx", "A3", a3, branch=BAD, filled="2026年3月1日"), ws,
+                    received=dt.datetime(2026, 3, 2))
+    assert result.status == "accepted", [i.text() for i in result.issues]
+    passed, text = RULES["probation_on_time"](Facts(ws, BAD, 2026, 3, TODAY))
+    assert passed is True                                           # extended to 2026-05-01: not yet late
+    passed, text = RULES["probation_on_time"](Facts(ws, BAD, 2026, 6, TODAY))
+    assert passed is False

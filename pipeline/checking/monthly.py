@@ -210,7 +210,13 @@ def roster_current(f: Facts):
 
 
 def probation_on_time(f: Facts):
-    late = [m.name for m in f.roster if m.status == "预备党员" and m.joined and add_years(m.joined, 1) < f.end]
+    """A 预备党员 past the end of the 预备期 — the extended end where A3 records an approved extension."""
+    probationers = [m for m in f.roster if m.status == "预备党员" and m.joined]
+    if not probationers:
+        return None, "本支部没有预备党员"
+    extended = {r["姓名"]: as_date(r["预备期满时间"]) for r in f.ws.store.active_records("A3", f.branch)
+                if r.get("延长预备期") is True and as_date(r.get("预备期满时间"))}
+    late = [m.name for m in probationers if extended.get(m.name, add_years(m.joined, 1)) < f.end]
     return not late, "预备党员均在预备期内" if not late else f"{'、'.join(late)}预备期已满未转正"
 
 
@@ -251,12 +257,16 @@ def appraisal_year(f: Facts):
 
 
 def talks_coverage(f: Facts):
+    """§7: by the end of the year the 书记 and 支委 have talked with every member at least once. Before
+    December the point shows progress; it is judged in December."""
     talked = {r.get("谈话对象") for r in f.meetings("B8")} | {r.get("谈话人") for r in f.meetings("B8")}
     talked.discard(None)
     covered = sum(1 for m in f.roster if m.name in talked)
-    if not f.meetings("B8"):
-        return (None if f.quarter < 4 else False), "本年度尚无谈心谈话记录"
-    return True, f"谈心谈话{len(f.meetings('B8'))}次，覆盖{covered}/{len(f.roster)}名党员"
+    progress = f"已谈话{covered}/{len(f.roster)}人（谈心谈话{len(f.meetings('B8'))}次）"
+    if f.month < 12:
+        return None, progress + "，年底前覆盖全体党员"
+    missing = len(f.roster) - covered
+    return missing == 0, progress if missing == 0 else progress + f"，还有{missing}名党员全年未谈话"
 
 
 def committee_meeting_month(f: Facts):
@@ -312,7 +322,10 @@ def quorum_met(f: Facts):
 
 
 def dues_full_month(f: Facts):
-    short = [m.name for m in f.dues.members if f.month in m.due and not m.due[f.month].exempt
+    owed = [m for m in f.dues.members if f.month in m.due]
+    if not owed:
+        return None, f"未提交党费基数核定表、收缴登记中也没有应缴金额，{f.month}月是否足额无法判断"
+    short = [m.name for m in owed if not m.due[f.month].exempt
              and m.paid.get(f.month, Decimal(0)) < m.due[f.month].amount]
     return not short, f"{f.month}月党费足额收缴" if not short else f"{f.month}月未足额交纳：{'、'.join(short[:8])}" + \
         (f"等{len(short)}人" if len(short) > 8 else "")
