@@ -48,7 +48,7 @@ def workspace(tmp: Path, college: College) -> Workspace:
 
 def measure(label: str, ws: Workspace) -> None:
     started = time.perf_counter()
-    results, sheets, college = run_check(ws, 2026, 11, today=TODAY)
+    results, sheets, college = run_check(ws, 2026, 10, today=TODAY)     # the last month ended by TODAY
     elapsed = time.perf_counter() - started
     print(f"{label}：{len(results)} 个支部，{elapsed:.1f} 秒（每支部 {elapsed / len(results) * 1000:.0f} 毫秒，"
           f"含 {len(sheets)} 份检查表和全院汇总表）")

@@ -140,6 +140,11 @@ def decode_record(item: Item, text: str) -> dict:
     return {k: decode_value(types.get(k, "text"), v) for k, v in json.loads(text).items()}
 
 
+def _day_after(day: dt.date) -> dt.datetime:
+    """The first instant after `day` (for "received by the end of that day")."""
+    return dt.datetime.combine(day, dt.time()) + dt.timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class LedgerRows:
     """An accepted sheet ready to store."""
@@ -343,17 +348,28 @@ class Store:
         query = (select(ledgers.c.item).join(submissions, ledgers.c.submission_id == submissions.c.id)
                  .where(ledgers.c.branch == branch, ledgers.c.superseded_by.is_(None)))
         if received_by is not None:
-            query = query.where(submissions.c.received_at < dt.datetime.combine(received_by, dt.time()) +
-                                dt.timedelta(days=1))
+            query = query.where(submissions.c.received_at < _day_after(received_by))
         with self.engine.connect() as conn:
             return {r.item for r in conn.execute(query)}
+
+    def items_received(self, branch: str, since: dt.date, until: dt.date) -> dict[str, dt.datetime]:
+        """Item → when it was first accepted from the branch between `since` and the end of `until`,
+        whether or not a later file replaced it: what had been submitted by a day (§7)."""
+        query = (select(ledgers.c.item, func.min(submissions.c.received_at).label("first"))
+                 .join(submissions, ledgers.c.submission_id == submissions.c.id)
+                 .where(ledgers.c.branch == branch, submissions.c.status == "accepted",
+                        submissions.c.received_at >= dt.datetime.combine(since, dt.time()),
+                        submissions.c.received_at < _day_after(until))
+                 .group_by(ledgers.c.item))
+        with self.engine.connect() as conn:
+            return {r.item: r.first for r in conn.execute(query)}
 
     def latest_statuses(self, branch: str, year: int, until: dt.date) -> dict[str, str]:
         """File name → status of its latest submission received in `year` up to the end of `until`."""
         query = (select(submissions.c.file_name, submissions.c.status).where(
             submissions.c.branch == branch,
             submissions.c.received_at >= dt.datetime(year, 1, 1),
-            submissions.c.received_at < dt.datetime.combine(until, dt.time()) + dt.timedelta(days=1))
+            submissions.c.received_at < _day_after(until))
             .order_by(submissions.c.id))
         with self.engine.connect() as conn:
             return {r.file_name: r.status for r in conn.execute(query)}

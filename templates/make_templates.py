@@ -312,8 +312,7 @@ def record_book() -> docx.Document:
     # 五～九: summaries
     para(d, "五、党费收缴和使用情况", style="Heading 1")
     para(d, "{%p if dues.members %}")
-    para(d, "全年应缴党费 {{ dues.due }} 元{{ dues.note }}，实缴 {{ dues.paid }} 元；上缴党费 {{ dues.remitted }} 元；"
-            "党费和活动经费支出 {{ dues.spent }} 元。")
+    para(d, "全年应缴党费 {{ dues.due }} 元{{ dues.note }}。{{ dues.collection }}；{{ dues.use }}；{{ dues.activity }}。")
     loop_table(d, ["序号", "姓名", "月应缴（元）", "缴纳月数", "全年实缴（元）", "备注"],
                ["{{ p.n }}", "{{ p.name }}", "{{ p.monthly }}", "{{ p.months }}", "{{ p.paid }}", "{{ p.note }}"],
                "p in dues.members", [12, 24, 28, 22, 30, 40], 10.5)
@@ -408,8 +407,7 @@ def dues_notice() -> docx.Document:
                 "党费收缴情况公示如下：")
     p.paragraph_format.first_line_indent = Pt(32)
     para(d, "一、收缴总体情况", style="Heading 1")
-    p = para(d, "本支部共有交纳党费党员{{ count }}名，应缴党费{{ due }}元{{ bases_note }}，实缴党费{{ collected }}元；"
-                "已向上级党组织上缴党费{{ remitted }}元，党费支出{{ used }}元，结余{{ balance }}元。")
+    p = para(d, "本支部共有交纳党费党员{{ count }}名，应缴党费{{ due }}元{{ bases_note }}。{{ collection }}。{{ use }}。")
     p.paragraph_format.first_line_indent = Pt(32)
     para(d, "二、党员个人交纳情况", style="Heading 1")
     loop_table(d, ["序号", "姓名", "月应缴（元）", "已缴月数", "全年实缴（元）"],
@@ -428,9 +426,9 @@ def monthly_check() -> docx.Document:
     d = setup_document()
     para(d, "{{ branch }}月度检查表", style="Title")
     para(d, "（{{ year }}年{{ month }}月）", align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(d, "得分：{{ total }} 分（满分 {{ full }} 分）{% if pending %}，另有 {{ pending }} 项待检查人员评分{% endif %}。")
-    loop_table(d, ["方面", "得分", "满分"], ["{{ a.name }}", "{{ a.score }}", "{{ a.full }}"], "a in aspects",
-               [60, 48, 48], 12)
+    para(d, "得分：{{ total }} 分，应得分 {{ full }} 分，得分率 {{ rate }}。{{ left_out }}")
+    loop_table(d, ["方面", "得分", "应得分", "标准分"], ["{{ a.name }}", "{{ a.score }}", "{{ a.full }}", "{{ a.standard }}"],
+               "a in aspects", [60, 32, 32, 32], 12)
     para(d, "一、检查明细", style="Heading 1")
     loop_table(d, ["编号", "方面", "检查内容", "分值", "得分", "情况"],
                ["{{ r.id }}", "{{ r.aspect }}", "{{ r.text }}", "{{ r.full }}", "{{ r.score }}", "{{ r.evidence }}"],
@@ -467,11 +465,11 @@ def duty_report() -> docx.Document:
     para(d, "（四）月度检查情况", style="Heading 2")
     para(d, "{{ facts.checks }}").paragraph_format.first_line_indent = Pt(32)
     para(d, "{%p if checks %}")
-    loop_table(d, ["月份", "得分", "得分率"], ["{{ c.month }}", "{{ c.score }}", "{{ c.rate }}"], "c in checks",
-               [52, 52, 52], 12)
+    loop_table(d, ["月份", "得分", "应得分", "得分率"], ["{{ c.month }}", "{{ c.score }}", "{{ c.full }}", "{{ c.rate }}"],
+               "c in checks", [36, 36, 36, 48], 12)
     para(d, "{%p endif %}")
     para(d, "（五）主要做法和成效", style="Heading 2")
-    para(d, "【请填写：结合本支部实际，写明抓党建工作的主要做法、特色和成效。】", style="待填写")
+    para(d, "【请填写：结合{{ unit }}实际，写明抓党建工作的主要做法、特色和成效。】", style="待填写")
     para(d, "三、存在的问题", style="Heading 1")
     para(d, "{%p for p in problems %}")
     para(d, "{{ loop.index }}. {{ p }}").paragraph_format.first_line_indent = Pt(32)
@@ -492,15 +490,36 @@ def duty_report() -> docx.Document:
 
 
 def issue_lists() -> docx.Document:
-    """问题清单、责任清单、整改清单."""
+    """问题清单、责任清单、整改清单: three different tables, landscape (§7). The 原因 column asks the
+    secretary to write: the document is a 草稿 until it is filled in."""
+    from docx.enum.section import WD_ORIENT
     d = setup_document()
-    para(d, "{{ branch }}{{ year }}年度", style="Title")
-    para(d, "问题清单、责任清单、整改清单", style="Title")
-    for number, name in (("一", "问题清单"), ("二", "责任清单"), ("三", "整改清单")):
-        para(d, f"{number}、{name}", style="Heading 1")
-        loop_table(d, ["序号", "问题", "原因", "整改措施", "责任人", "时限", "完成情况"],
-                   ["{{ i.n }}", "{{ i.problem }}", "{{ i.cause }}", "{{ i.measure }}", "{{ i.owner }}",
-                    "{{ i.deadline }}", "{{ i.state }}"], "i in items", [10, 36, 24, 36, 16, 20, 14], 9)
+    section = d.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(297), Mm(210)
+    section.top_margin, section.bottom_margin = Mm(25), Mm(25)
+    section.left_margin, section.right_margin = Mm(25), Mm(25)
+    section.footer_distance = Mm(12)
+    para(d, "{{ branch }}{{ year }}年度问题清单、责任清单、整改清单", style="Title")
+    para(d, "（草稿：“原因分析”由支部填写后定稿）", align=WD_ALIGN_PARAGRAPH.CENTER)
+    lists = (("一、问题清单", ["序号", "方面", "问题表现（事实和依据）", "来源", "原因分析"],
+              ["{{ i.n }}", "{{ i.aspect }}", "{{ i.problem }}", "{{ i.source }}", "{{ i.cause }}"], "i in issues",
+              [12, 24, 118, 22, 71]),
+             ("二、责任清单", ["序号", "问题", "主体责任", "直接责任人", "责任内容"],
+              ["{{ r.n }}", "{{ r.problem }}", "{{ r.main }}", "{{ r.direct }}", "{{ r.duty }}"], "r in duties",
+              [12, 92, 52, 36, 55]),
+             ("三、整改清单", ["序号", "问题", "整改措施", "整改目标", "时限", "责任人", "完成情况", "验收"],
+              ["{{ f.n }}", "{{ f.problem }}", "{{ f.measure }}", "{{ f.target }}", "{{ f.deadline }}", "{{ f.owner }}",
+               "{{ f.state }}", "{{ f.check }}"], "f in fixes", [12, 62, 66, 36, 24, 25, 12, 10]))
+    for index, (heading, heads, cells, loop, widths) in enumerate(lists):
+        if index:
+            para(d).add_run().add_break(WD_BREAK.PAGE)
+        para(d, heading, style="Heading 1")
+        loop_table(d, heads, cells, loop, widths, 10.5)
+        var = loop.split(" in ")[1]
+        para(d, "{%p if not " + var + " %}")
+        para(d, "本年度未发现问题。")
+        para(d, "{%p endif %}")
     return d
 
 

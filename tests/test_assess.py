@@ -8,7 +8,7 @@ import docx
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.checking.monthly import RULES, Facts, check_branch, load_standard
+from pipeline.checking.monthly import FAIL, LATER, NA, PASS, RULES, Facts, check_branch, load_standard
 from pipeline.documents.monthly import run_check
 from pipeline.samples.demo import roster_rows
 from pipeline.documents.duty import duty_report, grading, vote_result
@@ -24,8 +24,14 @@ BAD = "教务处党支部"
 HEAD = ["会议类型", "日期", "地点", "主持人", "记录人", "应到人数", "实到人数", "缺席人员及原因", "议题"]
 
 
+ON_TIME = dt.datetime(2026, 4, 1, 9, 0)       # the good branch files its first quarter before 5 April
+
+
 def put(ws, tmp_path, name, code, rows, branch=BRANCH, headers=None):
-    result = ingest(write_book(tmp_path / name, code, rows, branch=branch, headers=headers), ws, received=RECEIVED)
+    on_time = branch == BRANCH
+    path = write_book(tmp_path / name, code, rows, branch=branch, headers=headers,
+                      filled="2026年4月1日" if on_time else "2026年11月20日")
+    result = ingest(path, ws, received=ON_TIME if on_time else RECEIVED)
     assert result.status == "accepted", [i.text() for i in result.errors]
 
 
@@ -41,7 +47,13 @@ def stores(college, tmp_path_factory):
     ws.init()
     ingest(save_workbook(registry_workbook(college), tmp_path / "z1.xlsx"), ws, received=RECEIVED)
     branch = college.branch(BRANCH)
-    put(ws, tmp_path, "a1.xlsx", "A1", roster_rows(branch))
+    roster = []                       # the roster as it stood on 1 April, when it was filed
+    for row in roster_rows(branch):
+        if row[8] <= ON_TIME.date():
+            if row[9] and row[9] > ON_TIME.date():
+                row[7], row[9] = "预备党员", None
+            roster.append(row)
+    put(ws, tmp_path, "a1.xlsx", "A1", roster)
     s = branch.secretary.name
     put(ws, tmp_path, "e1.xlsx", "E1", [[BRANCH, "机电工程学院党总支", "教工支部", None, s, None, "苏梓轩", "王芳", None,
                                          dt.date(2024, 1, 1), dt.date(2026, 12, 31), 2]])
@@ -58,12 +70,12 @@ def stores(college, tmp_path_factory):
                    "实到人数": 16, "缺席人员及原因": "1人病假", "议题": f"{kind}议题", "会议内容": ["发言。"]}
         path = tmp_path / f"{kind}.docx"
         save_document(table_record(meeting, BRANCH, [make_png(seed=day.day)]), path)
-        assert ingest(path, ws, received=RECEIVED).status == "accepted"
+        assert ingest(path, ws, received=ON_TIME).status == "accepted"
     from pipeline.samples.word import plan_document
     plan = tmp_path / "计划.docx"
     save_document(plan_document(BRANCH, 2026, "计划", ["一、任务"]), plan)
-    ingest(plan, ws, received=RECEIVED)
-    members = branch.members
+    ingest(plan, ws, received=ON_TIME)
+    members = [p for p in branch.members if p.joined <= ON_TIME.date()]
     put(ws, tmp_path, "c1.xlsx", "C1", [[p.name, p.identity, p.base, None, p.dues, None, None] for p in members])
     put(ws, tmp_path, "c2.xlsx", "C2", [[p.name, f"2026-{m:02d}", p.dues, p.dues, dt.date(2026, m, 10), s, None]
                                         for p in members for m in (1, 2, 3) if p.joined <= dt.date(2026, m, 28)])
@@ -97,46 +109,60 @@ def stores(college, tmp_path_factory):
     return ws
 
 
-# rule → evidence fragment for BAD in 2026-03 (None: not applicable there)
+# rule → (state, evidence fragment) for BAD in 2026-03, judged as check_branch judges
 EXPECTED_BAD = {
-    "committee_set": "未配备组织委员、宣传委员", "term_current": "已届满未换届", "roster_current": "本年度花名册已提交",
-    "probation_on_time": "预备期已满未转正", "plan_submitted": "未提交本年度工作计划",
-    "dues_base_current": "未提交2026年度党费基数核定表", "three_meetings_month": "3月未召开：支部委员会、党小组会",
-    "committee_meeting_month": "3月未召开支部委员会", "general_meeting_quarter": None,
-    "lecture_quarter": "第一季度未上党课", "records_complete": "缺席人员未写明原因", "quorum_met": None,
-    "remittance_on_time": "第一季度党费未上缴", "theme_day_month": "3月未召开主题党日",
-    "study_year": "尚无学习教育", "volunteering_year": "尚无志愿服务", "contacts_year": "尚无联系群众",
-    "promises_year": "尚无承诺践诺", "honours_year": "尚无获得表彰", "ledger_c": "党费台账未提交",
-    "ledger_d": "present", "rectification_on_time": "逾期未完成整改", "suggestions_handled": "超过30天未办结",
+    "member_count": (PASS, "正式党员7人"), "committee_set": (FAIL, "未配备组织委员、宣传委员"),
+    "term_current": (FAIL, "已届满未换届"), "roster_current": (PASS, "本年度花名册已提交"),
+    "probation_on_time": (FAIL, "预备期已满未转正"), "plan_submitted": (FAIL, "未提交本年度工作计划"),
+    "dues_base_current": (FAIL, "未提交2026年度党费基数核定表"),
+    "three_meetings_month": (FAIL, "3月未按要求召开：支部委员会、党课"),
+    "committee_meeting_month": (FAIL, "3月未召开支部委员会"), "general_meeting_quarter": (PASS, "第一季度召开支部党员大会1次"),
+    "lecture_quarter": (FAIL, "第一季度未上党课"), "records_complete": (FAIL, "缺席人员未写明原因"),
+    "quorum_met": (NA, "没有须过半数到会的会议"), "remittance_on_time": (NA, "无法判断"),
+    "theme_day_month": (FAIL, "3月未召开主题党日"), "study_year": (LATER, "尚无学习教育"),
+    "volunteering_year": (LATER, "尚无志愿服务"), "contacts_year": (LATER, "尚无联系群众"),
+    "promises_year": (LATER, "尚无承诺践诺"), "honours_year": (LATER, "尚无获得表彰"),
+    "life_meeting_year": (LATER, "尚未召开组织生活会"), "talks_coverage": (LATER, "已谈话0/8人"),
+    "ledger_a": (FAIL, "未在4月5日前报送（11月27日补报）"), "ledger_c": (FAIL, "党费台账未在4月5日前报送"),
+    "rectification_on_time": (FAIL, "逾期未完成整改"), "suggestions_handled": (FAIL, "超过30天未办结"),
+    "dues_full_month": (NA, "无法判断"), "no_lapsed_members": (NA, "无法判断"), "groups_set": (NA, "可不划分党小组"),
+    "group_meeting_month": (NA, "未划分党小组"), "meetings_with_photos": (FAIL, "无照片：3月5日支部党员大会"),
 }
 
 
-def test_every_automatic_rule_passes_on_the_good_branch(stores):
-    facts = Facts(stores, BRANCH, 2026, 3, TODAY)
-    failed = {name: rule(facts) for name, rule in RULES.items() if rule(facts)[0] is False}
-    assert failed == {}
+def _by_rule(result):
+    return {o.point.rule: o for o in result.outcomes}
 
 
-@pytest.mark.parametrize("name,evidence", sorted(EXPECTED_BAD.items()))
-def test_rules_fail_with_evidence_on_the_bad_branch(stores, name, evidence):
-    passed, text = RULES[name](Facts(stores, BAD, 2026, 3, TODAY))
-    if name in ("roster_current", "general_meeting_quarter", "ledger_d"):
-        assert passed is True          # present on the bad branch too: the contrast is the good one
-        return
-    if evidence is None:
-        assert passed in (False, None)
-        return
-    assert passed is False and evidence in text, text
+def test_every_automatic_point_passes_or_is_left_out_on_the_good_branch(stores):
+    """The good branch filed its first quarter by 5 April: nothing fails in March; yearly points are
+    not yet due, points it is not required to meet are not applicable — none of them counted."""
+    result = check_branch(stores, BRANCH, 2026, 3, today=TODAY)
+    assert [(o.point.id, o.evidence) for o in result.outcomes if o.state == FAIL] == []
+    by_rule = _by_rule(result)
+    assert by_rule["study_year"].state == LATER and by_rule["study_year"].score is None
+    assert by_rule["ledger_b"].state == PASS and "4月5日前报送" in by_rule["ledger_b"].evidence
+    assert result.full == sum(o.point.score for o in result.outcomes if o.state in (PASS, FAIL))
+    assert result.total == result.full and result.rate == 1
+
+
+@pytest.mark.parametrize("rule,expected", sorted(EXPECTED_BAD.items()))
+def test_points_on_the_bad_branch_with_evidence(stores, rule, expected):
+    state, evidence = expected
+    outcome = _by_rule(check_branch(stores, BAD, 2026, 3, today=TODAY))[rule]
+    assert (outcome.state, evidence in outcome.evidence) == (state, True), outcome.evidence
+    assert (outcome.score is None) == (state in (NA, LATER))
 
 
 def test_member_count_and_not_applicable_rules(stores):
     facts = Facts(stores, "后勤保障处党支部", 2026, 3, TODAY)       # nothing stored at all
-    assert RULES["member_count"](facts) == (False, "正式党员0人（应为3～50人）")
-    assert RULES["committee_set"](facts)[0] is None
-    assert RULES["life_meeting_year"](facts)[0] is None                   # checked from Q4
+    assert RULES["member_count"](facts) == (NA, "未提交花名册，无法判断")
+    assert RULES["committee_set"](facts)[0] is NA
     assert RULES["life_meeting_year"](Facts(stores, BRANCH, 2026, 11, TODAY))[0] is False
+    december = _by_rule(check_branch(stores, BRANCH, 2026, 12, today=dt.date(2027, 1, 4)))
+    assert december["life_meeting_year"].state == FAIL and december["life_meeting_year"].score == 0
     assert RULES["no_lapsed_members"](Facts(stores, BRANCH, 2026, 11, TODAY))[0] is False
-    assert "未交党费" in RULES["no_lapsed_members"](Facts(stores, BRANCH, 2026, 11, TODAY))[1]
+    assert "名党员连续6个月以上未交纳党费" in RULES["no_lapsed_members"](Facts(stores, BRANCH, 2026, 11, TODAY))[1]
 
 
 def test_standard_has_fifty_points_over_six_aspects():
@@ -181,9 +207,12 @@ def test_filled_manual_sheet_counts(stores, tmp_path):
     result = ingest(tmp_path / "已评分.xlsx", stores, received=RECEIVED)
     assert result.status == "accepted" and result.items == ["M1"], [i.text() for i in result.errors]
     after = check_branch(stores, BRANCH, 2026, 3, today=TODAY)
-    assert all(o.score is not None for o in after.outcomes)
     manual = [o for o in after.outcomes if o.point.rule == "manual"]
+    assert all(o.score == 1 and o.state == "已评分" for o in manual)
+    assert before.count("待评分") == len(manual) and after.count("待评分") == 0
+    # scored manual points join both the score and the applicable maximum (得分率 = score / maximum)
     assert after.total == before.total + Decimal(len(manual))
+    assert after.full == before.full + sum(o.point.score for o in manual)
     document = docx.Document(str(run_check(stores, 2026, 3, [BRANCH], TODAY)[1][0]))
     assert "待检查人员评分" not in "\n".join(p.text for p in document.paragraphs)
 
@@ -199,7 +228,11 @@ def test_inspection_sheet_and_duty_report_match_the_store(stores):
     assert "尚未提交本年度民主测评统计表" in text
     sheet = load_workbook(lists_xlsx)
     assert sheet.sheetnames == ["问题清单", "责任清单", "整改清单"]
-    assert [c.value for c in sheet["问题清单"][2]] == ["序号", "问题", "原因", "整改措施", "责任人", "时限", "完成情况"]
+    assert [c.value for c in sheet["问题清单"][2]] == ["序号", "方面", "问题表现（事实和依据）", "来源", "原因分析"]
+    assert [c.value for c in sheet["责任清单"][2]] == ["序号", "问题", "主体责任", "直接责任人", "责任内容"]
+    assert [c.value for c in sheet["整改清单"][2]] == ["序号", "问题", "整改措施", "整改目标", "时限", "责任人", "完成情况",
+                                                   "验收"]
+    assert all(sheet[name].page_setup.orientation == "landscape" for name in sheet.sheetnames)
 
 
 def test_general_branch_report_adds_up_its_branches(stores):
@@ -208,7 +241,11 @@ def test_general_branch_report_adds_up_its_branches(stores):
     assert report.parent.name == "机电工程学院党总支" and lists_xlsx.exists()
     document = docx.Document(str(report))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert f"{BRANCH}：本支部现有党员" in text and "。；" not in text
+    head = next(r["党总支书记"] for r in stores.store.registry() if r.get("党总支") == "机电工程学院党总支")
+    assert head and f"述职人：{head}" in text
+    assert "本党总支下设3个党支部" in text and "本支部" not in text and "。；" not in text
+    roster = len(stores.store.roster(BRANCH, 2026))
+    assert f"共有党员{roster}名" in text                       # only BRANCH of the three filed a roster
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert any("个支部达到要求" in c for c in cells)
 
@@ -216,7 +253,7 @@ def test_general_branch_report_adds_up_its_branches(stores):
 def test_quorum_is_not_applicable_to_a_month_without_a_vote_or_committee(stores):
     """Issue 13 #14: a general meeting that voted on nothing does not need a quorum: neither pass nor fail."""
     passed, text = RULES["quorum_met"](Facts(stores, BAD, 2026, 3, TODAY))    # 3 of 8 at a study meeting
-    assert passed is None and "没有须过半数到会的会议" in text
+    assert passed is NA and "没有须过半数到会的会议" in text
 
 
 # --- issue 13 #14: points that cannot judge say so --------------------------------------------------------
@@ -224,7 +261,7 @@ def test_quorum_is_not_applicable_to_a_month_without_a_vote_or_committee(stores)
 def test_dues_in_full_cannot_be_judged_without_bases_or_payments(stores):
     """BAD filed no C1 and no C2: the point is not applicable, not passed (the submission points fail apart)."""
     passed, text = RULES["dues_full_month"](Facts(stores, BAD, 2026, 3, TODAY))
-    assert passed is None and "无法判断" in text
+    assert passed is NA and "无法判断" in text
 
 
 def test_talks_show_progress_before_december_and_need_everyone_by_then(stores, tmp_path):
@@ -244,8 +281,8 @@ def test_talks_show_progress_before_december_and_need_everyone_by_then(stores, t
     path = write_book(tmp_path / "谈话.xlsx", "B", talk, branch=BAD, headers=head, filled="2026年3月15日")
     result = ingest(path, ws, received=dt.datetime(2026, 3, 20))
     assert result.status == "accepted", [i.text() for i in result.issues]
-    passed, text = RULES["talks_coverage"](Facts(ws, BAD, 2026, 3, TODAY))
-    assert passed is None and f"2/{len(roster)}" in text
+    outcome = _by_rule(check_branch(ws, BAD, 2026, 3, today=TODAY))["talks_coverage"]
+    assert (outcome.state, outcome.score) == (LATER, None) and f"2/{len(roster)}" in outcome.evidence
     passed, text = RULES["talks_coverage"](Facts(ws, BAD, 2026, 12, dt.date(2027, 1, 5)))
     assert passed is False and f"2/{len(roster)}" in text
 
@@ -270,3 +307,223 @@ def test_probation_is_judged_against_an_approved_extension(stores, tmp_path):
     assert passed is True                                           # extended to 2026-05-01: not yet late
     passed, text = RULES["probation_on_time"](Facts(ws, BAD, 2026, 6, TODAY))
     assert passed is False
+
+
+# --- issue 13 #11–#16: how a point is judged (§7) --------------------------------------------------
+
+def _copy(stores, tmp_path):
+    import shutil
+
+    from pipeline.workspace import Workspace
+    shutil.copytree(stores.home, tmp_path / "copy")
+    return Workspace.open(tmp_path / "copy")
+
+
+def test_a_month_that_has_not_ended_cannot_be_checked(stores):
+    with pytest.raises(PipelineError, match="2026年11月尚未结束.*12月1日"):
+        check_branch(stores, BRANCH, 2026, 11, today=dt.date(2026, 11, 30))
+    assert check_branch(stores, BRANCH, 2026, 11, today=dt.date(2026, 12, 1)).month == 11
+
+
+def test_submission_points_go_by_the_day_of_receipt(stores):
+    """The good branch filed on 1 April: on time for March (due 5 April), not counted for January or
+    February (due 5 February / 5 March); BAD filed in November: late for March, and the verdict is
+    the same whenever the check is re-run."""
+    for month, state in ((1, FAIL), (2, FAIL), (3, PASS), (4, PASS)):
+        outcome = _by_rule(check_branch(stores, BRANCH, 2026, month, today=TODAY))["ledger_a"]
+        assert outcome.state == state, (month, outcome.evidence)
+    january = _by_rule(check_branch(stores, BRANCH, 2026, 1, today=TODAY))["ledger_b"]
+    assert january.evidence == "党组织生活台账未在2月5日前报送（4月1日补报）"
+    # checked on 3 April, before the due day: filed already (on time) or not yet due — never a failure
+    early = _by_rule(check_branch(stores, BRANCH, 2026, 3, today=dt.date(2026, 4, 3)))["ledger_b"]
+    assert early.state == PASS
+    early = _by_rule(check_branch(stores, BAD, 2026, 3, today=dt.date(2026, 4, 3)))["ledger_b"]
+    assert early.state == LATER and "报送期限为4月5日" in early.evidence
+    for today in (dt.date(2026, 11, 27), dt.date(2027, 6, 1)):
+        bad = _by_rule(check_branch(stores, BAD, 2026, 3, today=today))["ledger_a"]
+        assert bad.state == FAIL and "11月27日补报" in bad.evidence
+
+
+def test_a_backfilled_meeting_dated_later_never_makes_an_earlier_month_pass(stores, tmp_path):
+    ws = _copy(stores, tmp_path)
+    before = _by_rule(check_branch(ws, BAD, 2026, 3, today=TODAY))["committee_meeting_month"]
+    s = ws.store.roster(BAD, 2026)[1].name
+    put(ws, tmp_path, "later.xlsx", "B", [["支委会", dt.date(2026, 4, 2), "室", s, s, 1, 1, None, "研究"]],
+        branch=BAD, headers=HEAD)
+    after = _by_rule(check_branch(ws, BAD, 2026, 3, today=TODAY))["committee_meeting_month"]
+    assert (before.state, after.state) == (FAIL, FAIL) and after.evidence == before.evidence
+    assert _by_rule(check_branch(ws, BAD, 2026, 4, today=TODAY))["committee_meeting_month"].state == PASS
+
+
+@pytest.mark.parametrize("period,state", [("第一季度", PASS), ("2026年1-3月", PASS), ("2026年1-6月", PASS),
+                                          ("2026年第二季度", FAIL), ("2026-03", FAIL), ("2025年第一季度", FAIL)])
+def test_remittance_is_judged_per_period(stores, tmp_path, period, state):
+    """Dues were collected in the first quarter only (C2: January–March); in July the first quarter is
+    due. Only a remittance whose 所属期间 covers all of it counts: a Q2 or a single month does not."""
+    ws = _copy(stores, tmp_path)
+    put(ws, tmp_path, "c3-again.xlsx", "C3", [[dt.date(2026, 3, 31), period, 100, "党委组织部", "X2"]])
+    outcome = _by_rule(check_branch(ws, BRANCH, 2026, 7, today=TODAY))["remittance_on_time"]
+    assert outcome.state == state, outcome.evidence
+    assert ("第一季度党费未上缴" in outcome.evidence) == (state == FAIL)
+
+
+def test_remittance_period_must_be_readable(registered, tmp_path):
+    path = write_book(tmp_path / "上缴.xlsx", "C3", [[dt.date(2026, 4, 10), "春季", 100, "党委组织部", "X"],
+                                                    [dt.date(2026, 4, 10), "2026年第三季度", 100, "党委组织部", "Y"]],
+                      filled="2026年4月20日")
+    result = ingest(path, registered, received=dt.datetime(2026, 4, 20))
+    texts = [i.text() for i in result.issues]
+    assert result.status == "rejected"
+    assert any("所属期间“春季”" in t and "2026年第一季度" in t for t in texts), texts
+    assert any("所属期间从2026年7月开始，晚于上缴日期 2026-04-10" in t for t in texts), texts
+
+
+def test_yearly_points_show_progress_until_december_and_are_not_problems_when_met(stores):
+    """组织生活会 and the yearly 本年度 points: 未到期 with the count so far from January to November, judged
+    in December; a month's problem list never lists them before."""
+    from pipeline.documents.duty import duty_context
+    for month in (1, 6, 11):
+        result = check_branch(stores, BRANCH, 2026, month, today=dt.date(2027, 1, 4))
+        by_rule = _by_rule(result)
+        for rule in ("life_meeting_year", "appraisal_year", "study_year", "volunteering_year", "honours_year",
+                     "talks_coverage"):
+            assert by_rule[rule].state == LATER and by_rule[rule].score is None, (month, rule)
+        assert not any(o.point.period == "year" for o in result.gaps)
+    context = duty_context(stores, BRANCH, 2026, dt.date(2027, 1, 4))
+    problems = "\n".join(item["problem"] for item in context["issues"])
+    assert "学习教育" not in problems                      # held on 3 March: met by December, not a problem
+    assert "组织生活会" in problems and "1月" not in problems.split("组织生活会")[1].split("\n")[0]
+
+
+def test_not_applicable_points_are_out_of_both_score_and_maximum(stores):
+    """§7: 不适用, 未到期 and 待评分 count neither way; 得分率 = score / applicable maximum."""
+    result = check_branch(stores, BAD, 2026, 3, today=TODAY)
+    counted = [o for o in result.outcomes if o.state in (PASS, FAIL)]
+    assert result.full == sum(o.point.score for o in counted)
+    assert result.total == sum(o.point.score for o in counted if o.state == PASS)
+    assert result.rate == result.total / result.full
+    assert all(o.score is None for o in result.outcomes if o.state in (NA, LATER, "待评分"))
+    assert result.count("待评分") == sum(1 for p in load_standard() if p.rule == "manual")
+
+
+def _small_branch(stores, tmp_path):
+    """A registered branch with 5 full members, no committee and no groups: it holds its quarter's
+    党员大会 and 党课 and a 主题党日 each month, with photos."""
+    ws = _copy(stores, tmp_path)
+    name = "后勤保障处党支部"
+    from pipeline.samples.demo import roster_rows as rows_of
+    from pipeline.samples.college import make_college
+    branch = make_college(2026).branch(name)
+    roster = rows_of(branch)[:5]
+    for r in roster:
+        r[7], r[8], r[9], r[11] = "正式党员", dt.date(2015, 7, 1), dt.date(2016, 7, 1), None
+    put(ws, tmp_path, "small-a1.xlsx", "A1", roster, branch=name)
+    s = roster[0][1]
+    for month in (1, 2, 3):
+        for kind, day in (("主题党日", 18), *((("支部党员大会", 10), ("党课", 12)) if month == 3 else ())):
+            meeting = {"会议类型": kind, "日期": dt.date(2026, month, day), "地点": "会议室", "主持人": s, "记录人": s,
+                       "应到人数": 5, "实到人数": 5, "议题": f"{kind}{month}月", "会议内容": ["学习。"],
+                       **({"主讲人": s} if kind == "党课" else {})}
+            path = tmp_path / f"small-{kind}-{month}.docx"
+            save_document(table_record(meeting, name, [make_png(seed=month * 40 + day)]), path)
+            result = ingest(path, ws, received=RECEIVED)
+            assert result.status == "accepted", [i.text() for i in result.errors]
+    return ws, name
+
+
+def test_a_five_member_branch_fails_nothing_it_was_not_required_to_have(stores, tmp_path):
+    ws, name = _small_branch(stores, tmp_path)
+    for month in (2, 3):
+        by_rule = _by_rule(check_branch(ws, name, 2026, month, today=TODAY))
+        for rule in ("committee_set", "committee_meeting_month", "groups_set", "group_meeting_month"):
+            assert by_rule[rule].state == NA, (month, rule, by_rule[rule].evidence)
+        assert by_rule["member_count"].state == PASS
+    february = _by_rule(check_branch(ws, name, 2026, 2, today=TODAY))
+    assert february["three_meetings_month"].state == NA                  # nothing of 三会一课 due in February
+    march = _by_rule(check_branch(ws, name, 2026, 3, today=TODAY))
+    assert march["three_meetings_month"].state == PASS, march["three_meetings_month"].evidence
+    assert "支部党员大会、党课" in march["three_meetings_month"].evidence
+    assert march["general_meeting_quarter"].state == PASS and march["lecture_quarter"].state == PASS
+    assert march["meetings_with_photos"].state == PASS
+
+
+def test_every_rule_for_no_data_full_data_and_a_small_branch(stores, tmp_path):
+    """No point fails for lack of something the branch was not required to have. With no data at all
+    only what every branch must file or hold can fail."""
+    required = {"term_current", "roster_current", "plan_submitted", "dues_base_current", "theme_day_month",
+                "general_meeting_quarter", "lecture_quarter", "three_meetings_month", "ledger_a", "ledger_b", "ledger_c", "ledger_d", "ledger_e"}
+    for month in (1, 3, 12):
+        empty = check_branch(stores, "后勤保障处党支部", 2026, month, today=dt.date(2027, 1, 4))
+        failed = {o.point.rule for o in empty.outcomes if o.state == FAIL}
+        yearly = {p.rule for p in load_standard() if p.period == "year"}
+        assert failed <= required | (yearly if month == 12 else set()), (month, failed - required)
+        assert all(o.state in (NA, LATER, "待评分") for o in empty.outcomes if o.point.rule in
+                   ("member_count", "committee_set", "groups_set", "dues_full_month", "no_lapsed_members",
+                    "remittance_on_time", "quorum_met", "meetings_with_photos", "records_complete"))
+    full = check_branch(stores, BRANCH, 2026, 3, today=TODAY)
+    assert not full.gaps
+    ws, name = _small_branch(stores, tmp_path)
+    small = check_branch(ws, name, 2026, 3, today=TODAY)
+    assert {o.point.rule for o in small.gaps} <= required | {"dues_base_current"}
+
+
+def test_member_ceiling_counts_every_member(stores, tmp_path):
+    """§7: at most 50 members — 正式 and 预备 alike (48 full + 3 预备 is 51)."""
+    from pipeline.checking.monthly import member_count
+    from pipeline.core.records import Member
+
+    class Fake:
+        has_roster = True
+        full_members = 48
+        roster = [Member(f"甲{i}", "正式党员" if i < 48 else "预备党员", None, None, None) for i in range(51)]
+    verdict, text = member_count(Fake())
+    assert verdict is False and "超过50人" in text and "党员51人" in text
+    Fake.roster = Fake.roster[:50]
+    assert member_count(Fake())[0] is True
+
+
+def test_ranking_goes_by_rate_and_ties_share_a_place(stores, tmp_path):
+    from pipeline.documents.monthly import college_workbook
+    results = [check_branch(stores, b, 2026, 3, today=TODAY) for b in (BRANCH, BAD, BAD)]
+    results[2].branch = "教务处党支部（副本）"
+    book = load_workbook(college_workbook(stores, results, 2026, 3))
+    rows = [[c.value for c in row[:6]] for row in book["检查排名"].iter_rows(min_row=4) if row[2].value]
+    assert [r[2] for r in rows] == [BRANCH, BAD, "教务处党支部（副本）"]
+    assert [r[0] for r in rows] == [1, 2, 2]
+    assert rows[0][4] == float(results[0].full) and rows[1][4] == float(results[1].full)
+
+
+def test_duty_report_counts_meetings_per_required_period(stores, tmp_path):
+    """Issue 13 #15: 13 支委会 of which 12 in January is "10个月中2个月召开", not 达到要求."""
+    from pipeline.documents.duty import duty_context
+    ws = _copy(stores, tmp_path)
+    s = ws.store.roster(BAD, 2026)[1].name
+    rows = [["支委会", dt.date(2026, 1, 1 + k), "室", s, s, 3, 3, None, f"研究{k}"] for k in range(12)]
+    rows.append(["支委会", dt.date(2026, 6, 3), "室", s, s, 3, 3, None, "研究六月"])
+    put(ws, tmp_path, "many.xlsx", "B", rows, branch=BAD, headers=HEAD)
+    context = duty_context(ws, BAD, 2026, TODAY)
+    committee = next(m for m in context["meetings"] if m["name"] == "支部委员会")
+    assert committee["count"] == "10个月中2个月召开（共13次）"
+    assert committee["state"] == "8个月未召开（2月、3月、4月、5月、7月、8月、9月、10月）"
+    general = next(m for m in context["meetings"] if m["name"] == "支部党员大会")
+    assert general["count"] == "3个季度中1个季度召开（共1次）" and general["state"] == "第二、三季度未召开"
+    life = next(m for m in context["meetings"] if m["name"] == "组织生活会")
+    assert life["state"] == "截至10月尚未开展（年底前完成）"
+    problems = [i["problem"] for i in context["issues"]]
+    assert "1～10月10个月中8个月未召开支部委员会（2月、3月、4月、5月、7月、8月、9月、10月）" in problems
+
+
+def test_the_standard_says_how_each_point_is_judged(stores):
+    """Every automatic point names its period; one due only at a quarter's end or in December says how
+    it reads before; any point that came out 不适用 for a branch with no data says when it does not apply."""
+    points = load_standard()
+    assert all(p.period in ("month", "quarter", "year") for p in points)
+    assert [p.id for p in points if p.rule != "manual" and p.period != "month" and not p.before_due] == []
+    assert all(p.measures and p.duty in ("书记", "组织委员", "宣传委员", "纪检委员") for p in points)
+    seen_na = set()
+    for branch in ("后勤保障处党支部", BAD, BRANCH):
+        for month in (1, 2, 3, 12):
+            result = check_branch(stores, branch, 2026, month, today=dt.date(2027, 1, 4))
+            seen_na |= {o.point.id for o in result.outcomes if o.state == NA}
+    missing = [p.id for p in points if p.id in seen_na and not p.not_applicable]
+    assert missing == [], missing

@@ -1,4 +1,5 @@
 """The one-command demo: a whole sample college through the pipeline."""
+import re
 import sqlite3
 
 import pytest
@@ -100,11 +101,13 @@ def test_monthly_check_and_duty_materials(demo_home):
     from openpyxl import load_workbook
     home, _ = demo_home
     year = home / "outbox" / "2026"
-    assert len(list(year.glob("*/2026年*月度检查表（11月）.docx"))) == 20
+    # the demo's "today" is 27 November: October is the last month that has ended (§7)
+    assert len(list(year.glob("*/2026年*月度检查表（10月）.docx"))) == 20
+    assert not list(year.glob("*/2026年*月度检查表（11月）.docx"))
     assert len(list(year.glob("*党支部/2026年*述职报告.docx"))) == 20
     assert len(list(year.glob("*党总支/2026年*党总支述职报告.docx"))) == 6        # each 党总支's own
     assert len(list(year.glob("*党支部/2026年*问题清单责任清单整改清单.xlsx"))) == 20
-    book = load_workbook(next((year / "学院").glob("*月度检查汇总表（11月）.xlsx")))
+    book = load_workbook(next((year / "学院").glob("*月度检查汇总表（10月）.xlsx")))
     assert book.sheetnames == ["检查排名", "方面得分", "人工评分"] and book["方面得分"]._charts
     assert next((year / "学院").glob("*书记述职评议考核汇总表.xlsx"))
 
@@ -203,28 +206,33 @@ def test_every_dues_figure_shown_in_two_documents_is_the_same_number(demo_home):
         if notice is None:
             continue
         book = branch_dues(ws, folder.name, 2026, college.today)
-        engine = {"due": book.due, "paid": book.collected, "remitted": book.remitted_total,
-                  "used": book.dues_used, "balance": book.balance}
+        engine = {"due": book.due, "paid": book.collected, "remitted": book.remitted_total, "to_remit": book.to_remit,
+                  "used": book.dues_used}
         text = lambda path: "\n".join(p.text for p in docx.Document(path).paragraphs)   # noqa: E731
         shown = {
-            "公示": _numbers(text(notice), "应缴党费", "实缴党费", "上缴党费", "党费支出", "结余"),
-            "述职报告": _numbers(text(next(folder.glob("*述职报告.docx"))), "应缴党费", "实缴", "上缴", "党费支出", "结余"),
-            "工作记录本": _numbers(text(next(folder.glob("*工作记录本.docx"))), "应缴党费", "实缴", "上缴党费"),
+            "公示": _numbers(text(notice), "应缴党费", "实缴党费", "上缴", "待上缴"),
+            "述职报告": _numbers(text(next(folder.glob("*述职报告.docx"))), "应缴党费", "实缴党费", "上缴", "待上缴"),
+            "工作记录本": _numbers(text(next(folder.glob("*工作记录本.docx"))), "应缴党费", "实缴党费", "上缴", "待上缴"),
         }
-        as_engine = {"应缴党费": "due", "实缴党费": "paid", "实缴": "paid", "上缴党费": "remitted", "上缴": "remitted",
-                     "党费支出": "used", "结余": "balance"}
+        as_engine = {"应缴党费": "due", "实缴党费": "paid", "上缴": "remitted", "待上缴": "to_remit"}
         for document, figures in shown.items():
-            assert figures, (folder.name, document)
+            assert len(figures) == 4, (folder.name, document, figures)
             for label, value in figures.items():
                 assert value == engine[as_engine[label]], (folder.name, document, label, value, engine)
+        # §5: the three accounts are kept apart — the same sentences everywhere, never a negative 结余
+        for document in (notice, next(folder.glob("*述职报告.docx")), next(folder.glob("*工作记录本.docx"))):
+            body = text(document)
+            assert book.collection_text in body and book.use_text in body, (folder.name, document.name)
+            assert not re.search(r"结余-|结余－", body), (folder.name, document.name)
+        assert book.to_remit >= 0, folder.name
         register = load_workbook(next(folder.glob("*党费收缴簿.xlsx")), data_only=True)
         flow = {}
         for sheet in register.worksheets:
             for row in sheet.iter_rows(values_only=True):
-                if row and row[0] in ("本年收缴", "上缴", "党费支出", "结余") and isinstance(row[1], (int, float)):
+                if row and row[0] in ("本年实缴", "已上缴", "待上缴", "党费支出") and isinstance(row[1], (int, float)):
                     flow[row[0]] = Decimal(str(row[1])).quantize(Decimal("0.01"))
-        assert flow == {"本年收缴": engine["paid"], "上缴": engine["remitted"], "党费支出": engine["used"],
-                        "结余": engine["balance"]}, folder.name
+        assert flow == {"本年实缴": engine["paid"], "已上缴": engine["remitted"], "待上缴": engine["to_remit"],
+                        "党费支出": engine["used"]}, folder.name
         cards = docx.Document(next(folder.glob("*个人党费缴纳登记证.docx")))
         card_totals = []
         for table in cards.tables:                            # one total line a card (merged cells repeat it)

@@ -217,3 +217,51 @@ def test_without_a_c1_of_the_year_every_document_says_whose_bases_it_uses(with_r
     book = branch_dues(with_roster, BRANCH, 2026, RECEIVED.date())
     assert book.bases_year == 2026 and book.bases_note == "" and \
         next(m for m in book.members if m.name == name).due[3].amount == Decimal("90.00")
+
+
+# --- issue 13 #5: three accounts, never mixed (§5) ------------------------------------------------
+
+def _book(collected, remitted, used=(), returned=(), fund=None):
+    from pipeline.dues.ledger import BranchDues, MemberDues
+    m = MemberDues("张三", "在职教职工", "正式党员", JOINED, True)
+    m.paid = {1: Decimal(collected)} if collected else {}
+    return BranchDues(BRANCH, 2026, 12, [m], [], [{"金额": Decimal(a)} for a in remitted],
+                      [{"金额": Decimal(a), "资金来源": src} for a, src in used], 2026,
+                      [{"金额": Decimal(a)} for a in returned], None if fund is None else Decimal(fund))
+
+
+def test_spending_is_never_taken_from_dues_already_remitted():
+    """The audit's demo 公示 said "结余-530.50元": collected − remitted − spent. Now: 待上缴 = collected −
+    remitted; 党费使用 is set against what was returned; 活动经费 is its own account."""
+    book = _book("1200.00", ["1200.00"], [("530.50", "党费"), ("300.00", "活动经费")], ["800.00"], "3400.00")
+    assert book.to_remit == 0 and book.dues_use_balance == Decimal("269.50")
+    assert book.activity_balance == Decimal("3100.00")
+    assert book.collection_text == "本年实缴党费1200.00元，已向上级党组织上缴1200.00元，待上缴0.00元"
+    assert book.use_text == "上级党委返还党费800.00元，使用530.50元，结余269.50元"
+    assert book.activity_text == "支部活动经费下拨3400.00元，支出300.00元，结余3100.00元"
+    assert book.account_flags == []
+
+
+def test_accounts_that_do_not_add_up_are_flagged_not_netted():
+    over = _book("100.00", ["150.00"])
+    assert over.to_remit == Decimal("-50.00") and "多于本年实缴" in over.account_flags[0]
+    assert "上缴多于实缴50.00元（请核对）" in over.collection_text
+    unreturned = _book("100.00", ["100.00"], [("530.50", "党费")])
+    assert unreturned.dues_use_balance is None and "未登记上级党委返还" in unreturned.account_flags[0]
+    assert unreturned.use_text == "使用党费530.50元（未登记上级返还金额）"
+    overspent = _book("100.00", ["100.00"], [("530.50", "党费")], ["500.00"])
+    assert "超过上级返还" in overspent.account_flags[0] and "超支30.50元" in overspent.use_text
+
+
+def test_a_returned_row_in_c3_is_not_a_remittance(with_roster, tmp_path):
+    from pipeline.checking.monthly import remittance_on_time  # noqa: F401  (the rule reads the same rows)
+    from pipeline.dues.ledger import remitted_months
+    rows = [[dt.date(2026, 4, 10), "2026年第一季度", "300.00", "党委组织部", "A1", None],
+            [dt.date(2026, 5, 10), "2026年上半年", "150.00", "本支部", "B1", "下拨"]]
+    result = ingest(write_book(tmp_path / "上缴.xlsx", "C3", rows, filled="2026年11月20日"), with_roster,
+                    received=RECEIVED)
+    assert result.status == "accepted", [i.text() for i in result.issues]
+    book = branch_dues(with_roster, BRANCH, 2026, dt.date(2026, 11, 27))
+    assert book.remitted_total == Decimal("300.00") and book.returned_total == Decimal("150.00")
+    stored = with_roster.store.active_records("C3", BRANCH)
+    assert [len(remitted_months(r)) for r in stored] == [3, 0]

@@ -100,9 +100,14 @@ def test_register_totals_formats_and_no_formula_from_user_text(dues_ws, tmp_path
     flow = formulas["上缴和使用"]
     texts = [c for r in flow.iter_rows() for c in r if c.value in ("=SUM(A1:A9)", "+86-001")]
     assert len(texts) == 2 and all(c.data_type == "s" for c in texts)
-    balance = [r for r in values["上缴和使用"].iter_rows(values_only=True) if r[0] == "结余"][0][1]
-    assert Decimal(str(balance)).quantize(Decimal("0.01")) == book.balance
+    to_remit = [r for r in values["上缴和使用"].iter_rows(values_only=True) if r[0] == "待上缴"][0][1]
+    assert Decimal(str(to_remit)).quantize(Decimal("0.01")) == book.to_remit
+    assert live_flow_formula(formulas["上缴和使用"], "待上缴").startswith("=B")       # 本年实缴 − 已上缴, live
     assert "党费交纳比例" in values["说明"]["A1"].value
+
+
+def live_flow_formula(sheet, label: str) -> str:
+    return next(row[1].value for row in sheet.iter_rows() if row[0].value == label)
 
 
 def test_cards_one_per_member_with_capital_amounts(dues_ws, college):

@@ -1,9 +1,15 @@
 """Monthly inspection over the six aspects (LEDGER-FORMATS.md §7).
 
 The standard is data (`data/standard.toml`, or `standard.toml` in the workspace): points with an
-aspect, a text, a score and either an automatic rule named here or "manual". Each rule looks at
-the store as of the end of the month and returns (passed, evidence) — the evidence is the text a
-secretary reads: "11月未召开支部委员会", "谈心谈话覆盖 12/17 名党员".
+aspect, a text, a score, the period it is due in, and either an automatic rule named here or
+"manual". Each rule looks at the store as of the end of the month and returns (verdict, evidence)
+— the evidence is the text a secretary reads: "11月未召开支部委员会", "已谈话12/17人".
+
+How a point is judged (§7): a verdict is 达标 or 未达标 only when the point is due and can be
+judged. A point whose period has not ended is 未到期 (its evidence shows progress), one the branch
+is not required to meet — or that has no data to judge — is 不适用, a manual point inspectors have
+not scored is 待评分: all three are left out of both the score and the maximum, so 得分率 = score /
+applicable maximum compares branches fairly.
 """
 from __future__ import annotations
 
@@ -23,13 +29,21 @@ else:  # pragma: no cover
 
 from pipeline import DATA
 from pipeline.core.formats import COMMITTEE_FROM, MEETING_TYPES, NEEDS_PHOTOS
-from pipeline.dues.ledger import branch_dues, months_so_far
+from pipeline.dues.ledger import branch_dues, months_ended, remitted_months
 from pipeline.checking.rules import add_years, is_election, is_vote
 from pipeline.core.values import as_date
 from pipeline.workspace import Workspace
 
 ASPECTS = ("组织健全", "制度完善", "运行规范", "活动经常", "档案齐全", "作用突出")
 QUARTER_NAMES = "一二三四"
+
+
+NA = "不适用"            # not required of this branch, or nothing to judge by
+LATER = "未到期"         # the point's period has not ended: progress, not a verdict
+PENDING = "待评分"       # a manual point not yet scored
+SCORED = "已评分"         # a manual point inspectors scored
+PASS, FAIL = "达标", "未达标"
+PERIODS = ("month", "quarter", "year")
 
 
 @dataclass(frozen=True)
@@ -39,14 +53,29 @@ class Point:
     text: str
     score: Decimal
     rule: str
+    period: str = "month"              # when it is due: every month, a quarter's last month, December
+    before_due: str = ""               # how it reads before it is due (standard.toml says)
+    not_applicable: str = ""           # when it does not apply
+    duty: str = "书记"                  # who answers for it by the committee's division of duties
+    measures: tuple[str, ...] = ()     # the 整改措施 library for it
+    problem: str = ""                  # an event point: how the 问题清单 says it was missed (months listed)
+
+    def due_in(self, month: int) -> bool:
+        return self.period == "month" or (self.period == "quarter" and month % 3 == 0) or \
+            (self.period == "year" and month == 12)
 
 
 @dataclass
 class Outcome:
     point: Point
-    score: Decimal | None          # None: a manual point not yet scored
+    score: Decimal | None          # None: not counted (不适用, 未到期, 待评分)
     evidence: str
-    passed: bool | None = None     # None: manual or not applicable
+    passed: bool | None = None     # None: not judged
+    state: str = PASS
+
+    @property
+    def counted(self) -> bool:
+        return self.score is not None
 
 
 @dataclass
@@ -62,10 +91,22 @@ class BranchCheck:
 
     @property
     def full(self) -> Decimal:
-        return sum((o.point.score for o in self.outcomes), Decimal(0))
+        """The applicable maximum: points judged (or scored by inspectors) this month."""
+        return sum((o.point.score for o in self.outcomes if o.counted), Decimal(0))
+
+    @property
+    def rate(self) -> Decimal | None:
+        """得分率 = score / applicable maximum (None when nothing could be judged)."""
+        return self.total / self.full if self.full else None
 
     def aspect(self, name: str) -> Decimal:
-        return sum((o.score for o in self.outcomes if o.point.aspect == name and o.score is not None), Decimal(0))
+        return sum((o.score for o in self.outcomes if o.point.aspect == name and o.counted), Decimal(0))
+
+    def aspect_full(self, name: str) -> Decimal:
+        return sum((o.point.score for o in self.outcomes if o.point.aspect == name and o.counted), Decimal(0))
+
+    def count(self, state: str) -> int:
+        return sum(1 for o in self.outcomes if o.state == state)
 
     @property
     def gaps(self) -> list[Outcome]:
@@ -75,19 +116,35 @@ class BranchCheck:
 def load_standard(ws: Workspace | None = None) -> list[Point]:
     path = ws.home / "standard.toml" if ws is not None and (ws.home / "standard.toml").exists() else \
         DATA / "standard.toml"
-    data = tomllib.loads(path.read_text("utf-8"))
-    points = [Point(str(p["id"]), p["aspect"], p["text"], Decimal(str(p["score"])), p.get("rule", "manual"))
-              for p in data["point"]]
+    from pipeline.core.issues import PipelineError
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+        points = [Point(str(p["id"]), p["aspect"], p["text"], Decimal(str(p["score"])), p.get("rule", "manual"),
+                        p.get("period", "month"), p.get("before_due", ""), p.get("not_applicable", ""),
+                        p.get("duty", "书记"), tuple(p.get("measures", ())), p.get("problem", ""))
+                  for p in data["point"]]
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ArithmeticError) as e:
+        raise PipelineError(f"考核标准 {path} 写法有误：{e}") from None
     unknown = [p.rule for p in points if p.rule != "manual" and p.rule not in RULES]
     if unknown:
-        from pipeline.core.issues import PipelineError
         raise PipelineError(f"考核标准 {path} 中有未知的自动规则：{'、'.join(unknown)}")
+    periods = [f"{p.id}（{p.period}）" for p in points if p.period not in PERIODS]
+    if periods:
+        raise PipelineError(f"考核标准 {path} 中检查周期只能是 month、quarter 或 year：{'、'.join(periods)}")
     return points
+
+
+def submission_due(ws: Workspace, year: int, month: int) -> dt.date:
+    """The day a month's records are due at the 组织部: by default the 5th of the next month
+    (`[assessment] submit_day` in taizhang.toml)."""
+    day = int(ws.section("assessment").get("submit_day", 5))
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following.replace(day=min(max(day, 1), calendar.monthrange(following.year, following.month)[1]))
 
 
 @dataclass
 class Facts:
-    """What the store says about one branch as of the end of one month."""
+    """What the store says about one branch as of the end of one month (the month has ended)."""
     ws: Workspace
     branch: str
     year: int
@@ -96,7 +153,7 @@ class Facts:
 
     @property
     def end(self) -> dt.date:
-        return min(dt.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1]), self.today)
+        return dt.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
     @property
     def quarter(self) -> int:
@@ -105,6 +162,10 @@ class Facts:
     @cached_property
     def roster(self):
         return [m for m in (self.ws.store.roster(self.branch, self.year) or []) if m.joined is None or m.joined <= self.end]
+
+    @cached_property
+    def has_roster(self) -> bool:
+        return bool(self.roster)
 
     @cached_property
     def roster_records(self) -> list[dict]:
@@ -116,9 +177,18 @@ class Facts:
         return sum(1 for m in self.roster if m.status == "正式党员")
 
     @cached_property
+    def groups(self) -> set[str]:
+        return {r.get("所在党小组") for r in self.roster_records if r.get("所在党小组")}
+
+    @cached_property
     def basic(self) -> dict | None:
         found = self.ws.store.active_records("E1", self.branch)
         return found[0] if found else None
+
+    @cached_property
+    def needs_committee(self) -> bool:
+        """A 支部委员会 is required from 7 full members; a smaller branch that holds 支委会 has one."""
+        return self.full_members >= COMMITTEE_FROM or bool(self.meetings("B2"))
 
     def meetings(self, code: str) -> list[dict]:
         return self._meetings[code]
@@ -144,10 +214,27 @@ class Facts:
         return branch_dues(self.ws, self.branch, self.year, self.end)
 
     @cached_property
-    def ledger_items(self) -> set[str]:
-        """Items with a live ledger, whenever received. (Judging by the day of receipt against the
-        submission schedule — received by the 5th of the next month — comes with that schedule.)"""
-        return self.ws.store.live_items(self.branch)
+    def paid_any(self) -> bool:
+        """Whether any payment of the year is recorded (without a C2 nothing can be said of arrears)."""
+        return any(m.paid for m in self.dues.members)
+
+    @property
+    def submit_by(self) -> dt.date:
+        return submission_due(self.ws, self.year, self.month)
+
+    @cached_property
+    def received(self) -> dict[str, dt.datetime]:
+        """Items the branch had submitted (accepted) this year by the month's due day — or by the day
+        the check runs, if that is earlier: a file received later cannot have counted."""
+        return self.ws.store.items_received(self.branch, dt.date(self.year, 1, 1), min(self.submit_by, self.today))
+
+    @cached_property
+    def received_late(self) -> dict[str, dt.datetime]:
+        """Items first received after the due day (up to the day the check runs)."""
+        if self.today <= self.submit_by:
+            return {}
+        found = self.ws.store.items_received(self.branch, self.submit_by + dt.timedelta(days=1), self.today)
+        return {item: day for item, day in found.items() if item not in self.received}
 
     @cached_property
     def open_rejections(self) -> list[str]:
@@ -167,16 +254,29 @@ def _held(records: list[dict], what: str, when: str) -> tuple[bool, str]:
     return False, f"{when}未召开{what}"
 
 
-# --- the automatic rules ------------------------------------------------------------------
+NO_ROSTER = "未提交花名册，无法判断"
+
+
+# --- the automatic rules: (verdict, evidence), verdict True / False / NA / LATER --------------
 
 def member_count(f: Facts):
-    n = f.full_members
-    return 3 <= n <= 50, f"正式党员{n}人" + ("" if 3 <= n <= 50 else "（应为3～50人）")
+    """§7: 3 or more full members, at most 50 members in all (正式 and 预备)."""
+    if not f.has_roster:
+        return NA, NO_ROSTER
+    n, total = f.full_members, len(f.roster)
+    text = f"党员{total}人（正式党员{n}人）"
+    if n < 3:
+        return False, text + "，正式党员不足3人"
+    if total > 50:
+        return False, text + "，超过50人，应考虑分设党支部"
+    return True, text
 
 
 def committee_set(f: Facts):
+    if not f.has_roster:
+        return NA, NO_ROSTER
     if f.full_members < COMMITTEE_FROM:
-        return None, f"正式党员{f.full_members}人，不需设支部委员会"
+        return NA, f"正式党员{f.full_members}人，不需设支部委员会"
     b = f.basic or {}
     missing = [post for post in ("组织委员", "宣传委员") if not b.get(post)]
     return not missing, "支部委员会健全" if not missing else f"未配备{'、'.join(missing)}"
@@ -198,22 +298,23 @@ def secretary_set(f: Facts):
 
 
 def groups_set(f: Facts):
-    groups = {r.get("所在党小组") for r in f.roster_records if r.get("所在党小组")}
+    if not f.has_roster:
+        return NA, NO_ROSTER
     if len(f.roster) < 10:
-        return None, f"党员{len(f.roster)}人，可不划分党小组"
-    return bool(groups), f"党小组{len(groups)}个" if groups else "花名册中未划分党小组"
+        return NA, f"党员{len(f.roster)}人，可不划分党小组"
+    return bool(f.groups), f"党小组{len(f.groups)}个" if f.groups else "花名册中未划分党小组"
 
 
 def roster_current(f: Facts):
-    return "A1" in f.ledger_items and bool(f.ws.store.active_records("A1", f.branch, str(f.year))), \
-        ("本年度花名册已提交" if f.ws.store.active_records("A1", f.branch, str(f.year)) else f"{f.year}年度花名册未提交")
+    found = bool(f.ws.store.active_records("A1", f.branch, str(f.year)))
+    return found, "本年度花名册已提交" if found else f"{f.year}年度花名册未提交"
 
 
 def probation_on_time(f: Facts):
     """A 预备党员 past the end of the 预备期 — the extended end where A3 records an approved extension."""
     probationers = [m for m in f.roster if m.status == "预备党员" and m.joined]
     if not probationers:
-        return None, "本支部没有预备党员"
+        return NA, "本支部没有预备党员" if f.has_roster else NO_ROSTER
     extended = {r["姓名"]: as_date(r["预备期满时间"]) for r in f.ws.store.active_records("A3", f.branch)
                 if r.get("延长预备期") is True and as_date(r.get("预备期满时间"))}
     late = [m.name for m in probationers if extended.get(m.name, add_years(m.joined, 1)) < f.end]
@@ -222,6 +323,8 @@ def probation_on_time(f: Facts):
 
 def plan_submitted(f: Facts):
     found = any(r.get("年度") == f.year and r.get("类型") == "计划" for r in f.ws.store.active_records("E2", f.branch))
+    if not found and f.month < 2:
+        return LATER, "本年度工作计划尚未提交（2月底前制定）"
     return found, "本年度工作计划已提交" if found else "未提交本年度工作计划"
 
 
@@ -232,20 +335,26 @@ def dues_base_current(f: Facts):
 
 
 def three_meetings_month(f: Facts):
-    missing = [MEETING_TYPES[c][0] for c in ("B2", "B3") if not f.in_month(c)]
+    """The composite agrees with its parts: the month's 支委会 and 党小组会 where the branch has a
+    committee and groups, and at a quarter's end its 党员大会 and 党课."""
+    parts = [("支部委员会", committee_meeting_month(f)), ("党小组会", group_meeting_month(f))]
     if f.month % 3 == 0:
-        missing += [MEETING_TYPES[c][0] for c in ("B1", "B4") if not f.in_quarter(c)]
-    return not missing, "本月“三会一课”按要求召开" if not missing else f"{f.month}月未召开：{'、'.join(missing)}"
+        parts += [("支部党员大会", general_meeting_quarter(f)), ("党课", lecture_quarter(f))]
+    judged = [(name, verdict) for name, (verdict, _) in parts if verdict in (True, False)]
+    if not judged:
+        return NA, "本月没有须召开的“三会一课”（未设支部委员会、未划分党小组）"
+    missing = [name for name, verdict in judged if verdict is False]
+    names = "、".join(name for name, _ in judged)
+    return not missing, f"本月“三会一课”按要求召开（{names}）" if not missing else \
+        f"{f.month}月未按要求召开：{'、'.join(missing)}"
 
 
 def _yearly(code: str, f: Facts):
     held = f.meetings(code)
     name = MEETING_TYPES[code][0]
     if held:
-        return True, f"已召开{name}（{'、'.join(_d(r['日期']) for r in held)}）"
-    if f.quarter < 4:
-        return None, f"尚未召开{name}（第四季度起检查）"
-    return False, f"本年度未召开{name}"
+        return True, f"本年度已召开{name}{len(held)}次（{'、'.join(_d(r['日期']) for r in held)}）"
+    return False, f"本年度尚未召开{name}"
 
 
 def life_meeting_year(f: Facts):
@@ -257,54 +366,48 @@ def appraisal_year(f: Facts):
 
 
 def talks_coverage(f: Facts):
-    """§7: by the end of the year the 书记 and 支委 have talked with every member at least once. Before
-    December the point shows progress; it is judged in December."""
+    """§7: by the end of the year the 书记 and 支委 have talked with every member at least once. Due
+    in December (period "year"); before that the evidence is the progress."""
+    if not f.has_roster:
+        return NA, NO_ROSTER
     talked = {r.get("谈话对象") for r in f.meetings("B8")} | {r.get("谈话人") for r in f.meetings("B8")}
     talked.discard(None)
     covered = sum(1 for m in f.roster if m.name in talked)
     progress = f"已谈话{covered}/{len(f.roster)}人（谈心谈话{len(f.meetings('B8'))}次）"
-    if f.month < 12:
-        return None, progress + "，年底前覆盖全体党员"
     missing = len(f.roster) - covered
-    return missing == 0, progress if missing == 0 else progress + f"，还有{missing}名党员全年未谈话"
+    return missing == 0, progress if missing == 0 else progress + f"，还有{missing}名党员未谈话"
 
 
 def committee_meeting_month(f: Facts):
-    if f.full_members < COMMITTEE_FROM and not f.meetings("B2"):
-        return None, "未设支部委员会"
+    if not f.needs_committee:
+        return NA, "未设支部委员会" if f.has_roster else NO_ROSTER
     return _held(f.in_month("B2"), "支部委员会", f"{f.month}月")
 
 
 def general_meeting_quarter(f: Facts):
-    ok, text = _held(f.in_quarter("B1"), "支部党员大会", f"第{QUARTER_NAMES[f.quarter - 1]}季度")
-    if not ok and f.month % 3 != 0:
-        return None, text + "（季度末检查）"
-    return ok, text
+    return _held(f.in_quarter("B1"), "支部党员大会", f"第{QUARTER_NAMES[f.quarter - 1]}季度")
 
 
 def group_meeting_month(f: Facts):
-    groups = {r.get("所在党小组") for r in f.roster_records if r.get("所在党小组")}
     held = f.in_month("B3")
-    if not groups:
-        return None, "未划分党小组"
-    ok = len(held) >= len(groups)
-    return ok, f"{f.month}月党小组会{len(held)}次（党小组{len(groups)}个）" + ("" if ok else "，未全覆盖")
+    if not f.groups:
+        return NA, "未划分党小组"
+    ok = len(held) >= len(f.groups)
+    return ok, f"{f.month}月党小组会{len(held)}次（党小组{len(f.groups)}个）" + ("" if ok else "，未全覆盖")
 
 
 def lecture_quarter(f: Facts):
     ok, text = _held(f.in_quarter("B4"), "党课", f"第{QUARTER_NAMES[f.quarter - 1]}季度")
-    if not ok and f.month % 3 != 0:
-        return None, text + "（季度末检查）"
     return ok, text.replace("召开党课", "上党课").replace("未召开党课", "未上党课")
 
 
 def records_complete(f: Facts):
-    bad = []
-    for code in MEETING_TYPES:
-        for r in f.in_month(code):
-            if code != "B8" and r.get("实到人数") is not None and r.get("应到人数") is not None \
-                    and r["实到人数"] < r["应到人数"] and not r.get("缺席人员及原因"):
-                bad.append(f"{_d(r['日期'])}{MEETING_TYPES[code][0]}缺席人员未写明原因")
+    judged = [(code, r) for code in MEETING_TYPES if code != "B8" for r in f.in_month(code)]
+    if not judged:
+        return NA, f"{f.month}月没有会议记录"
+    bad = [f"{_d(r['日期'])}{MEETING_TYPES[code][0]}缺席人员未写明原因" for code, r in judged
+           if r.get("实到人数") is not None and r.get("应到人数") is not None
+           and r["实到人数"] < r["应到人数"] and not r.get("缺席人员及原因")]
     return not bad, "本月会议记录要素齐全" if not bad else "；".join(bad)
 
 
@@ -315,35 +418,48 @@ def quorum_met(f: Facts):
               if (c == "B2" or is_vote(f"{r.get('议题') or ''} {r.get('决议事项') or ''}"))
               and r.get("实到人数") is not None and r.get("应到人数")]
     if not judged:
-        return None, f"{f.month}月没有须过半数到会的会议"
+        return NA, f"{f.month}月没有须过半数到会的会议"
     bad = [f"{_d(r['日期'])}{MEETING_TYPES[c][0]}" for c, r in judged if r["实到人数"] * 2 <= r["应到人数"]
-           or (c == "B1" and is_election(str(r.get("议题") or "")) and r["实到人数"] * 5 <= r["应到人数"] * 4)]
+           or (is_election(f"{r.get('议题') or ''} {r.get('决议事项') or ''}")
+               and r["实到人数"] * 5 <= r["应到人数"] * 4)]
     return not bad, "本月会议到会人数均符合规定" if not bad else f"到会人数不足：{'、'.join(bad)}"
 
 
 def dues_full_month(f: Facts):
     owed = [m for m in f.dues.members if f.month in m.due]
     if not owed:
-        return None, f"未提交党费基数核定表、收缴登记中也没有应缴金额，{f.month}月是否足额无法判断"
-    short = [m.name for m in owed if not m.due[f.month].exempt
-             and m.paid.get(f.month, Decimal(0)) < m.due[f.month].amount]
+        return NA, f"未提交党费基数核定表、收缴登记中也没有应缴金额，{f.month}月是否足额无法判断"
+    if not f.paid_any:
+        return NA, f"未提交{f.year}年党费收缴登记，{f.month}月是否足额无法判断"
+    short = [m.name for m in owed if m.paid.get(f.month, Decimal(0)) < m.due[f.month].amount]
     return not short, f"{f.month}月党费足额收缴" if not short else f"{f.month}月未足额交纳：{'、'.join(short[:8])}" + \
         (f"等{len(short)}人" if len(short) > 8 else "")
 
 
 def no_lapsed_members(f: Facts):
-    lapsed = [flag.name for flag in f.dues.flags if flag.kind == "连续未交"]
-    return not lapsed, "无连续6个月未交党费的党员" if not lapsed else f"{'、'.join(lapsed)}连续6个月以上未交党费"
+    if not f.paid_any:
+        return NA, f"未提交{f.year}年党费收缴登记，无法判断"
+    lapsed = sorted({flag.name for flag in f.dues.flags if flag.kind == "连续未交"})
+    return not lapsed, "无连续6个月未交党费的党员" if not lapsed else \
+        f"{len(lapsed)}名党员连续6个月以上未交纳党费（{'、'.join(lapsed)}）"
 
 
 def remittance_on_time(f: Facts):
-    due_quarters = [q for q in range(1, 5) if q * 3 < f.month or (q * 3 == f.month and f.end.day >= 28)]
+    """§7: judged per 所属期间 — a quarter is due once it has ended (remitted in the month after) if
+    dues were collected in it, and only a remittance whose 所属期间 covers the quarter, dated by the
+    end of the checked month, counts (a Q1 remittance does not cover Q2)."""
+    if not f.paid_any:
+        return NA, f"未提交{f.year}年党费收缴登记，无法判断"
+    collected = {month for m in f.dues.members for month, amount in m.paid.items() if amount > 0}
+    due_quarters = [q for q in range(1, 5) if q * 3 < f.month and collected & set(range(q * 3 - 2, q * 3 + 1))]
     if not due_quarters:
-        return None, "本年度尚无到期的季度上缴"
-    remitted = {(as_date(r["上缴日期"]).month - 1) // 3 + 1 for r in f.dues.remitted}
-    missing = [q for q in due_quarters if q not in remitted and q + 1 not in remitted]
-    return not missing, "党费按季度上缴" if not missing else \
-        f"第{'、'.join(QUARTER_NAMES[q - 1] for q in missing)}季度党费未上缴"
+        return NA, "本年度尚无到期的季度上缴（季度结束后次月上缴）"
+    covered = {month for r in f.ws.store.active_records("C3", f.branch)
+               if as_date(r.get("上缴日期")) and as_date(r["上缴日期"]) <= f.end
+               for year, month in remitted_months(r) if year == f.year}
+    missing = [q for q in due_quarters if not set(range(q * 3 - 2, q * 3 + 1)) <= covered]
+    return not missing, f"第{'、'.join(QUARTER_NAMES[q - 1] for q in due_quarters)}季度党费均已上缴" if not missing \
+        else f"第{'、'.join(QUARTER_NAMES[q - 1] for q in missing)}季度党费未上缴"
 
 
 def theme_day_month(f: Facts):
@@ -353,23 +469,31 @@ def theme_day_month(f: Facts):
 def meetings_with_photos(f: Facts):
     held = [r for c in sorted(NEEDS_PHOTOS) for r in f.in_month(c)]
     if not held:
-        return None, "本月无需附照片的活动"
+        return NA, "本月无需附照片的活动"
     without = [f"{_d(r['日期'])}{r.get('会议类型', '')}" for r in held if not r.get("照片")]
-    return not without, "本月活动均有照片" if not without else f"无照片：{'、'.join(without)}"
+    return not without, "本月活动均有照片" if not without else f"以下活动无照片：{'、'.join(without)}"
 
 
 def _exists(item: str, date_field: str, what: str):
     def rule(f: Facts):
         n = len(f.records(item, date_field))
-        return n > 0, f"本年度{what}{n}次" if n else f"本年度尚无{what}记录"
+        return n > 0, f"本年度已有{what}记录{n}次" if n else f"本年度尚无{what}记录"
     rule.__name__ = f"exists_{item}"
     return rule
 
 
 def _ledger(category: str, name: str):
+    """A submission point: the category's ledgers received by the month's due day (§7)."""
     def rule(f: Facts):
-        have = sorted(i for i in f.ledger_items if i.startswith(category))
-        return bool(have), f"{name}已提交（{'、'.join(have)}）" if have else f"{name}未提交"
+        have = sorted(i for i in f.received if i.startswith(category))
+        due = f"{f.submit_by.month}月{f.submit_by.day}日"
+        if have:
+            return True, f"{name}已于{due}前报送"
+        if f.today < f.submit_by:
+            return LATER, f"{name}报送期限为{due}，截至{_d(f.today)}尚未报送"
+        late = sorted({_d(day) for item, day in f.received_late.items() if item.startswith(category)})
+        return False, f"{name}未在{due}前报送" + (f"（{'、'.join(late)}补报）" if late else "")
+    rule.__name__ = f"ledger_{category.lower()}"
     return rule
 
 
@@ -379,17 +503,20 @@ def no_open_rejections(f: Facts):
 
 
 def rectification_on_time(f: Facts):
-    late = [r for r in f.ws.store.active_records("E6", f.branch)
-            if as_date(r.get("整改时限")) and as_date(r["整改时限"]) < f.end and r.get("完成情况") != "已完成"]
+    items = f.ws.store.active_records("E6", f.branch)
+    if not items:
+        return NA, "没有需要整改的问题"
+    late = [r for r in items if as_date(r.get("整改时限")) and as_date(r["整改时限"]) < f.end
+            and r.get("完成情况") != "已完成"]
     return not late, "整改事项均按期完成" if not late else \
         f"逾期未完成整改：{'；'.join(str(r.get('发现问题')) for r in late[:3])}"
 
 
 def suggestions_handled(f: Facts):
+    if not f.records("D4", "收到日期"):
+        return NA, "本年度未收到群众意见建议"
     open_ = [r for r in f.records("D4", "收到日期") if not r.get("办结日期")
              and (f.end - as_date(r["收到日期"])).days > 30]
-    if not f.records("D4", "收到日期"):
-        return None, "本年度未收到群众意见建议"
     return not open_, "群众意见建议均已办结" if not open_ else f"{len(open_)}件意见建议超过30天未办结"
 
 
@@ -414,6 +541,16 @@ RULES = {
 }
 
 
+def judge(point: Point, facts: Facts) -> Outcome:
+    """One automatic point: the rule's verdict, then 未到期 if its period has not ended."""
+    verdict, evidence = RULES[point.rule](facts)
+    if verdict is NA:
+        return Outcome(point, None, evidence, None, NA)
+    if verdict is LATER or not point.due_in(facts.month):
+        return Outcome(point, None, evidence, None, LATER)
+    return Outcome(point, point.score if verdict else Decimal(0), evidence, bool(verdict), PASS if verdict else FAIL)
+
+
 def manual_scores(ws: Workspace, branch: str, year: int, month: int) -> dict[str, tuple[Decimal, str]]:
     """Inspectors' scores from the filled 月度检查人工评分表 (item M1) for this month."""
     found = {}
@@ -425,29 +562,34 @@ def manual_scores(ws: Workspace, branch: str, year: int, month: int) -> dict[str
 
 def check_branch(ws: Workspace, branch: str, year: int, month: int, standard: list[Point] | None = None,
                  today: dt.date | None = None) -> BranchCheck:
+    """The branch's inspection of one month. The month must have ended (§7)."""
+    today = today or dt.date.today()
+    if month > months_ended(year, today):
+        from pipeline.core.issues import PipelineError
+        following = dt.date(year + month // 12, month % 12 + 1, 1)
+        raise PipelineError(f"{year}年{month}月尚未结束，不能做月度检查：最早在{following.year}年{following.month}月"
+                            f"{following.day}日检查（检查看的是月底以前的记录）")
     standard = standard or load_standard(ws)
-    facts = Facts(ws, branch, year, month, today or dt.date.today())
+    facts = Facts(ws, branch, year, month, today)
     manual = manual_scores(ws, branch, year, month)
     outcomes = []
     for point in standard:
-        if point.rule == "manual":
-            if point.id in manual:
-                score, note = manual[point.id]
-                outcomes.append(Outcome(point, min(score, point.score), note or "人工评分"))
-            else:
-                outcomes.append(Outcome(point, None, "待检查人员评分"))
-            continue
-        passed, evidence = RULES[point.rule](facts)
-        score = point.score if passed in (True, None) else Decimal(0)
-        outcomes.append(Outcome(point, score, evidence + ("（不适用，计满分）" if passed is None else ""), passed))
+        if point.rule != "manual":
+            outcomes.append(judge(point, facts))
+        elif point.id in manual:
+            score, note = manual[point.id]
+            score = min(score, point.score)
+            outcomes.append(Outcome(point, score, note or "人工评分", None, SCORED))
+        else:
+            outcomes.append(Outcome(point, None, "待检查人员评分", None, PENDING))
     return BranchCheck(branch, year, month, outcomes)
 
 
 def year_checks(ws: Workspace, branch: str, year: int, today: dt.date) -> list[BranchCheck]:
-    """The branch's inspection for every month of the year so far (the 述职 and the year end use them)."""
+    """The branch's inspection for every month of the year that has ended (the 述职 and the year end use them)."""
     standard = load_standard(ws)
     return [check_branch(ws, branch, year, month, standard, today)
-            for month in range(1, months_so_far(year, today) + 1)]
+            for month in range(1, months_ended(year, today) + 1)]
 
 
 def check_all(ws: Workspace, year: int, month: int, branches: list[str] | None = None,

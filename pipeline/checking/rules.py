@@ -21,7 +21,7 @@ from pipeline.core.formats import COMMITTEE_FROM
 from pipeline.dues.ledger import Payment, dues_flags, members_dues, months_so_far
 from pipeline.core.issues import ERROR, WARNING, Issue
 from pipeline.core.records import Context, Row
-from pipeline.core.values import as_date, id_card_birth, id_card_sex, names_a_day
+from pipeline.core.values import Bad, as_date, id_card_birth, id_card_sex, names_a_day, period_months
 
 
 def add_years(day: dt.date, years: int, months: int = 0) -> dt.date:
@@ -409,6 +409,21 @@ def ballots(rows: list[Row], ctx: Context):
                             f"实参评人数 {row.get('实参评人数')} 多于应参评人数 {row.get('应参评人数')}")
 
 
+def remittance_period(rows: list[Row], ctx: Context):
+    """C3 所属期间 must say which months it covers (上缴 is judged per period, §7), and not a
+    period that has not begun by the day it was remitted."""
+    for row in rows:
+        if not row.ok("所属期间"):
+            continue
+        day = as_date(row.get("上缴日期")) if row.ok("上缴日期") else None
+        months = period_months(row.raw.get("所属期间"), day or ctx.as_of or ctx.received)
+        if isinstance(months, Bad):
+            yield row.issue("所属期间", months.code, months.message, months.hint)
+        elif day is not None and months[0] > (day.year, day.month):
+            yield row.issue("所属期间", "date-order", f"所属期间从{months[0][0]}年{months[0][1]}月开始，"
+                            f"晚于上缴日期 {day.isoformat()}", "请核对所属期间和上缴日期", WARNING)
+
+
 def registry_rules(rows: list[Row], ctx: Context):
     for row in rows:
         if row.ok("党员人数") and row.get("党员人数") < 3:
@@ -430,6 +445,7 @@ RULES: dict[str, tuple] = {
     **{f"B{i}": MEETING_RULES for i in range(1, 9)},
     "C1": (dues_amount, unique("姓名", unless="生效月份"), in_roster("姓名")),
     "C2": (dues_payments, in_roster("姓名")),
+    "C3": (remittance_period,),
     "D1": (in_roster("党员姓名"),),
     "D3": (dates_in_order("承诺时间", "完成时限"), in_roster("党员姓名")),
     "D4": (dates_in_order("收到日期", "办结日期"),),

@@ -120,6 +120,7 @@ CODES = {
     "bad-name": "姓名无效",
     "bad-date": "日期无效",
     "bad-month": "月份无效",
+    "bad-period": "所属期间无法识别",
     "bad-int": "整数无效",
     "bad-money": "金额无效",
     "bad-percent": "比例无效",

@@ -236,6 +236,53 @@ def parse_date_or_month(raw, field=None):
     return dt.date(month[0], month[1], 1)
 
 
+_PERIOD_YEAR = re.compile(r"^(\d{4})\s*(?:年度?|[-/.])?\s*")
+_QUARTER = re.compile(r"^(?:第\s*)?([一二三四1-4])\s*季度?$|^q([1-4])$", re.I)
+_MONTH_SPAN = re.compile(r"^(\d{1,2})\s*月?\s*(?:[-~～—–至到])\s*(\d{1,2})\s*月份?$")
+_ONE_MONTH = re.compile(r"^(\d{1,2})\s*月?份?$")
+PERIOD_FORMS = "2026年第一季度、2026年1-3月 或 2026-03"
+
+
+def period_months(raw, on: dt.date | None = None):
+    """The months a 所属期间 covers: ((year, month), …). "第一季度", "2026年1季度", "Q1", "1-3月",
+    "2026-03", "3月", "上半年", "全年". Without a year it is the year of `on` (the remittance
+    date) — the year before when the period would start after that date (Q4 remitted in January)."""
+    if isinstance(raw, (dt.date, dt.datetime)):
+        return ((raw.year, raw.month),)
+    if isinstance(raw, float):
+        month = parse_month(raw)
+        return month if isinstance(month, Bad) else (month,)
+    text = fold(clean_text(raw)).replace(" ", "")
+    bad = Bad("bad-period", f"看不出所属期间“{clean_text(raw)}”是哪几个月", f"请填写如 {PERIOD_FORMS}")
+    year = None
+    m = _PERIOD_YEAR.match(text)
+    if m and (len(text) > m.end() or text.isdigit() is False):
+        year, text = int(m[1]), text[m.end():]
+    text = text.removesuffix("党费")
+    months: list[int] = []
+    if (q := _QUARTER.match(text)):
+        n = "一二三四".find(q[1]) + 1 if q[1] and q[1] in "一二三四" else int(q[1] or q[2])
+        months = [n * 3 - 2, n * 3 - 1, n * 3]
+    elif text in ("上半年",):
+        months = list(range(1, 7))
+    elif text in ("下半年",):
+        months = list(range(7, 13))
+    elif text in ("全年", "", "年") and year is not None:
+        months = list(range(1, 13))
+    elif (span := _MONTH_SPAN.match(text)):
+        first, last = int(span[1]), int(span[2])
+        months = list(range(first, last + 1)) if 1 <= first <= last <= 12 else []
+    elif (one := _ONE_MONTH.match(text)):
+        months = [int(one[1])] if 1 <= int(one[1]) <= 12 else []
+    if not months:
+        return bad
+    if year is None:
+        if on is None:
+            return bad
+        year = on.year - 1 if months[0] > on.month else on.year
+    return tuple((year, month) for month in months)
+
+
 # --- numbers and money ----------------------------------------------------------
 
 _INT_RE = re.compile(r"^(\d+)\s*(?:人|名|个|次|票|户|位)?$")

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from pipeline.dues.ledger import ZERO, BranchDues, branch_dues, rate_text
+from pipeline.dues.ledger import ZERO, BranchDues, activity_fund, branch_dues, rate_text
 from pipeline.documents.render import output_path, render_docx, template_path
 from pipeline.documents.sheets import HEAD_FILL, MONEY, TOTAL_FILL, Book, print_setup
 from pipeline.core.values import as_date
@@ -167,17 +167,46 @@ def _money_flow(out: Book, ws, book: BranchDues, collected_cell: str) -> None:
     used_cell = f"D{row}"
     out.formula(ws, row, 4, f'=SUMIF(E{first}:E{last},"党费",D{first}:D{last})', book.dues_used, bold=True,
                 fill=TOTAL_FILL)
-    row += 2
-    out.text(ws, row, 1, "三、党费结余", bold=True, border=False)
-    for label, formula, value in (("本年收缴", f"={collected_cell}", book.collected),
-                                  ("上缴", f"={remitted_cell}", book.remitted_total),
-                                  ("党费支出", f"={used_cell}", book.dues_used)):
+    activity_cell = f"D{row + 1}"
+    out.text(ws, row + 1, 1, "其中活动经费支出", bold=True, fill=TOTAL_FILL)
+    out.formula(ws, row + 1, 4, f'=SUMIF(E{first}:E{last},"活动经费",D{first}:D{last})', book.activity_used, bold=True,
+                fill=TOTAL_FILL)
+    row += 3
+    # §5: three accounts, never mixed — no "结余" from subtracting spending from dues already remitted
+    out.text(ws, row, 1, "三、账目（党费收缴、党费使用、活动经费分别核算）", bold=True, border=False)
+    for title, lines in (
+            ("党费收缴", (("本年实缴", f"={collected_cell}", book.collected),
+                      ("已上缴", f"={remitted_cell}", book.remitted_total),
+                      ("待上缴", "={a}-{b}", book.to_remit))),
+            ("党费使用", (("上级返还", None, book.returned_total),
+                      ("党费支出", f"={used_cell}", book.dues_used),
+                      ("结余" if book.returned else "结余（未登记返还）", "={a}-{b}", book.dues_use_balance))),
+            ("活动经费", (("下拨", None, book.activity_fund),
+                      ("支出", f"={activity_cell}", book.activity_used),
+                      ("结余", "={a}-{b}", book.activity_balance)))):
         row += 1
-        out.text(ws, row, 1, label)
-        out.formula(ws, row, 2, formula, value)
-    row += 1
-    out.text(ws, row, 1, "结余", bold=True, fill=TOTAL_FILL)
-    out.formula(ws, row, 2, f"=B{row - 3}-B{row - 2}-B{row - 1}", book.balance, bold=True, fill=TOTAL_FILL)
+        out.text(ws, row, 1, title, bold=True, fill=HEAD_FILL)
+        out.text(ws, row, 2, "金额（元）", bold=True, fill=HEAD_FILL, align="center")
+        cells = []
+        for label, formula, value in lines:
+            row += 1
+            out.text(ws, row, 1, label, bold=label.startswith(("待上缴", "结余")),
+                     fill=TOTAL_FILL if label.startswith(("待上缴", "结余")) else None)
+            if formula and formula.startswith("={a}"):
+                if value is None:
+                    out.text(ws, row, 2, "—", align="right")
+                else:
+                    out.formula(ws, row, 2, formula.format(a=cells[0], b=cells[1]), value, bold=True, fill=TOTAL_FILL)
+            elif formula:
+                out.formula(ws, row, 2, formula, value)
+            elif value is None:
+                out.text(ws, row, 2, "—", align="right")
+            else:
+                out.number(ws, row, 2, value)
+            cells.append(f"B{row}")
+    for flag in book.account_flags:
+        row += 1
+        out.text(ws, row, 1, f"提示：{flag}", border=False)
     for letter, width in zip("ABCDEFGH", (14, 26, 18, 14, 12, 10, 10, 12)):
         ws.column_dimensions[letter].width = width
     print_setup(ws, "1:1", landscape=False)
@@ -263,7 +292,7 @@ def dues_notice(ws: Workspace, branch: str, year: int, today: dt.date | None = N
                 "months": len(m.paid), "paid": yuan(m.paid_total)} for n, m in enumerate(book.members, 1)]
     context = {"branch": branch, "year": year, "last_month": book.last_month, "members": members,
                "count": len(members), "collected": yuan(book.collected), "due": yuan(book.due),
-               "remitted": yuan(book.remitted_total), "used": yuan(book.dues_used), "balance": yuan(book.balance),
+               "collection": book.collection_text, "use": book.use_text,
                "date": f"{made.year}年{made.month}月{made.day}日", "bases_note": book.bases_remark,
                "until": _working_days_later(made, 5)}
     return render_docx(template_path(ws, "dues_notice.docx"), lambda tpl: context,
@@ -304,7 +333,6 @@ def funds(ws: Workspace, year: int) -> Path:
     cfg = ws.funding()
     per_member, general_rate = cfg["per_member"], cfg["general_branch"]
     stipend, award_branch = cfg["secretary_monthly"] * 12, cfg["award_branch"]
-    start = dt.date(year, 1, 1)
     wb = Workbook()
     out = Book(wb)
     sheet = wb.active
@@ -333,12 +361,11 @@ def funds(ws: Workspace, year: int) -> Path:
         for entry in branches:
             n += 1
             name = entry["党支部"]
-            roster = ws.store.roster(name, year) or []
-            members = sum(1 for m in roster if m.joined is None or m.joined <= start)
+            members, grant = activity_fund(ws, name, year)
             branch_award = july_first_awards(ws.store.records_in_year("E5", name, year, "日期"),
                                              ws.award_patterns(), generals)[0]
             award = award_branch if branch_award else ZERO
-            values = {4: Decimal(members), 5: per_member * members, 6: stipend if entry.get("书记") else ZERO,
+            values = {4: Decimal(members), 5: grant, 6: stipend if entry.get("书记") else ZERO,
                       7: award, 8: ZERO}
             out.number(sheet, row, 1, n, "0", align="center")
             out.text(sheet, row, 2, general or "（党委直属）")

@@ -1,18 +1,28 @@
 """Year-end 述职评议考核 materials: the 述职报告 draft with the year's facts, the 民主测评 result
-(F1), the 问题清单/责任清单/整改清单 prefilled from the year's checks, and the college ranking."""
+(F1), the 问题清单/责任清单/整改清单 built from the year-end state (§7), and the college ranking.
+
+问题清单: each problem once, as what happened with its evidence, its aspect and its source
+(月度检查 / 台账校验 / 民主测评 / 上级检查); a monthly point that failed in some months is one problem
+listing them; a yearly point met by December, or a state put right by the year end, is none.
+责任清单: 主体责任 (the committee, the 书记 first) and the 直接责任人 by the committee's division
+of duties (the standard's `duty`). 整改清单: measures from the standard's library, a target, a time
+limit (`[assessment] rectify_months`, default 3), the person responsible."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
+from collections import Counter
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from pipeline.checking.monthly import year_checks
+from pipeline.checking.monthly import FAIL, PASS, BranchCheck, Point, year_checks
+from pipeline.checking.rules import add_years
 from pipeline.core.formats import MEETING_TYPES
 from pipeline.core.issues import PipelineError
+from pipeline.core.values import as_date
 from pipeline.dues.ledger import branch_dues
 from pipeline.documents.recordbook import REQUIREMENTS, branch_info
 from pipeline.documents.render import output_path, render_docx, template_path
@@ -47,17 +57,161 @@ def vote_result(record: dict, weights: dict, grades: tuple) -> dict:
             "bad": votes["差"], "total": total, "score": f"{score:.2f}", "grade": grade, "value": score}
 
 
-def _problems(checks) -> "OrderedDict[str, list[int]]":
-    """Each failed point of the year, with the months it failed in (most frequent first)."""
-    found: dict[str, list[int]] = {}
-    for result in checks:
-        for outcome in result.gaps:
-            found.setdefault(outcome.point.text, []).append(result.month)
-    return OrderedDict(sorted(found.items(), key=lambda kv: -len(kv[1])))
+SOURCES = ("月度检查", "台账校验", "民主测评", "上级检查")
+LEDGER_RULES = {"no_open_rejections", "no_lapsed_members", "dues_full_month"}   # source 台账校验
+COMPOSITES = {"three_meetings_month": {"committee_meeting_month", "group_meeting_month", "general_meeting_quarter",
+                                       "lecture_quarter"}}
+DUTIES = {"书记": "第一责任人，统筹支部建设，亲自抓、带头做",
+          "组织委员": "负责组织生活、党员管理、党费收缴和发展党员工作",
+          "宣传委员": "负责学习教育和宣传工作",
+          "纪检委员": "负责党的纪律教育和监督检查"}
+QUARTERS = "一二三四"
+
+
+@dataclass
+class Problem:
+    """One entry of the 问题清单 (and, through it, of the 责任清单 and 整改清单)."""
+    aspect: str
+    text: str                      # what happened, with its evidence
+    source: str                    # one of SOURCES
+    point: Point | None = None
+    duty: str = "书记"
+    measures: tuple[str, ...] = ()
+    target: str = ""
 
 
 def _months(months: list[int]) -> str:
     return "、".join(f"{m}月" for m in months)
+
+
+def _span(checks: list[BranchCheck]) -> str:
+    return "全年" if len(checks) == 12 else f"1～{len(checks)}月"
+
+
+def _missed(point: Point, judged: list[int], failed: list[int], checks: list[BranchCheck]) -> str:
+    """"全年12个月中3个月未召开支部委员会（1月、5月、8月）", "全年均未召开支部党员大会"."""
+    if point.period == "quarter":
+        unit, names = "个季度", "第" + "、".join(QUARTERS[(m - 1) // 3] for m in failed) + "季度"
+    else:
+        unit, names = "个月", _months(failed)
+    if len(failed) == len(judged) and len(judged) > 1:
+        return f"{_span(checks)}均{point.problem}（{names}）"
+    return f"{_span(checks)}{len(judged)}{unit}中{len(failed)}{unit}{point.problem}（{names}）"
+
+
+def year_problems(checks: list[BranchCheck], votes: list[dict] = (), inspections: list[dict] = ()) -> list[Problem]:
+    """THE problems of a branch's year, from the year-end state of its monthly checks, its 民主测评
+    and the open items of 上级检查 (E6)."""
+    if not checks:
+        return []
+    standard = [o.point for o in checks[0].outcomes if o.point.rule != "manual"]
+    rules = {p.rule for p in standard}
+    found = []
+    for point in standard:
+        if point.rule in COMPOSITES and COMPOSITES[point.rule] & rules:
+            continue                            # its parts say it, each once
+        if point.rule == "rectification_on_time" and inspections:
+            continue                            # the E6 items are listed one by one below
+        outcomes = [(c.month, next(o for o in c.outcomes if o.point.id == point.id)) for c in checks]
+        judged = [(month, o) for month, o in outcomes if o.state in (PASS, FAIL)]
+        failed = [month for month, o in judged if o.state == FAIL]
+        if not failed:
+            continue
+        if point.problem:                       # an event point: one problem listing the months
+            text = _missed(point, [m for m, _ in judged], failed, checks)
+        elif judged[-1][1].state == FAIL:       # a state: a problem only if it still stands at the end
+            text = judged[-1][1].evidence
+        else:
+            continue
+        source = "台账校验" if point.rule in LEDGER_RULES else "月度检查"
+        found.append(Problem(point.aspect, text, source, point, point.duty, point.measures,
+                             f"做到“{point.text}”"))
+    for vote in votes:
+        if vote["grade"] in ("一般", "差"):
+            found.append(Problem("组织健全", f"书记抓党建工作民主测评等次为“{vote['grade']}”（得分{vote['score']}）",
+                                 "民主测评", None, "书记", ("认真听取党员群众意见，针对测评反映的问题逐项改进，年中开展一次回头看",),
+                                 "民主测评等次达到“较好”以上"))
+    for item in inspections:
+        limit = as_date(item.get("整改时限"))
+        when = f"，整改时限{limit.year}年{limit.month}月{limit.day}日" if limit else ""
+        found.append(Problem("作用突出", f"上级检查发现：{item.get('发现问题')}（{item.get('完成情况') or '未整改'}{when}）",
+                             "上级检查", None, "书记", (str(item.get("整改措施") or "按检查意见逐项整改"),),
+                             "按期完成整改并报上级党组织验收"))
+    return found
+
+
+def _committee(basic: dict | None, secretary: str) -> dict[str, str]:
+    """Who holds each post (from E1; the 书记 answers for a post nobody holds)."""
+    basic = basic or {}
+    return {"书记": secretary or "（书记）", **{post: basic.get(post) or "" for post in ("组织委员", "宣传委员", "纪检委员")}}
+
+
+def lists_items(problems: list[Problem], secretary: str, basic: dict | None, today: dt.date,
+                rectify_months: int = 3) -> dict[str, list[dict]]:
+    """The three tables: 问题清单, 责任清单, 整改清单 (each its own columns)."""
+    posts = _committee(basic, secretary)
+    deadline = add_years(today, 0, rectify_months)
+    issues, duties, fixes = [], [], []
+    for n, p in enumerate(problems, 1):
+        holder = posts.get(p.duty) or ""
+        owner = f"{p.duty} {holder}" if holder else f"书记 {posts['书记']}（未设{p.duty}）"
+        issues.append({"n": n, "aspect": p.aspect, "problem": p.text, "source": p.source,
+                       "cause": "【请填写：问题产生的原因】"})
+        duties.append({"n": n, "problem": p.text, "main": f"支部委员会；书记 {posts['书记']} 为第一责任人",
+                       "direct": owner, "duty": DUTIES.get(p.duty, p.duty) if holder or p.duty == "书记"
+                       else f"{DUTIES.get(p.duty, p.duty)}（未设{p.duty}，由书记负责）"})
+        fixes.append({"n": n, "problem": p.text, "measure": "；".join(p.measures) or "【请填写：整改措施】",
+                      "target": p.target, "deadline": f"{deadline.year}年{deadline.month}月{deadline.day}日",
+                      "owner": owner, "state": "", "check": ""})
+    return {"issues": issues, "duties": duties, "fixes": fixes}
+
+
+def meeting_counts(ws: Workspace, branch: str, year: int, checks: list[BranchCheck]) -> list[dict]:
+    """§7: meetings counted per required period — "12个月中9个月召开（共13次）", never 13 meetings of
+    which 12 in January called 达到要求."""
+    months = len(checks)
+    last = checks[-1] if checks else None
+    not_needed = {}
+    if last is not None:
+        for o in last.outcomes:
+            if o.point.rule == "committee_meeting_month" and o.state == "不适用":
+                not_needed["B2"] = o.evidence
+            if o.point.rule == "group_meeting_month" and o.state == "不适用":
+                not_needed["B3"] = o.evidence
+    rows = []
+    for code, (name, _) in MEETING_TYPES.items():
+        rule, text = REQUIREMENTS[code]
+        held = [r for r in ws.store.records_in_year(code, branch, year, "日期")
+                if as_date(r["日期"]).month <= max(months, 1)]
+        by_month = Counter(as_date(r["日期"]).month for r in held)
+        count = f"{len(held)}次"
+        if code in not_needed and not held:
+            state = f"不适用（{not_needed[code]}）"
+        elif not months:
+            state = "尚无已结束的月份"
+        elif rule == "month":
+            missing = [m for m in range(1, months + 1) if not by_month[m]]
+            count = f"{months}个月中{months - len(missing)}个月召开（共{len(held)}次）"
+            state = "达到要求" if not missing else f"{len(missing)}个月未召开（{_months(missing)}）"
+        elif rule == "quarter":
+            quarters = months // 3
+            if not quarters:
+                state = "第一季度尚未结束"
+            else:
+                missing = [q for q in range(1, quarters + 1) if not any(by_month[m] for m in range(q * 3 - 2, q * 3 + 1))]
+                count = f"{quarters}个季度中{quarters - len(missing)}个季度召开（共{len(held)}次）"
+                state = "达到要求" if not missing else \
+                    "第" + "、".join(QUARTERS[q - 1] for q in missing) + "季度未召开"
+        else:
+            needed = rule[1]
+            if len(held) >= needed:
+                state = "达到要求"
+            elif months < 12:
+                state = f"截至{months}月尚未开展（年底前完成）"
+            else:
+                state = f"全年未达到要求（应至少{needed}次）"
+        rows.append({"name": name, "rule": text, "count": count, "state": state})
+    return rows
 
 
 def duty_context(ws: Workspace, branch: str, year: int, today: dt.date, checks: list | None = None) -> dict:
@@ -69,40 +223,44 @@ def duty_context(ws: Workspace, branch: str, year: int, today: dt.date, checks: 
     activists = ws.store.records_in_year("A2", branch, year, "确定为入党积极分子时间")
     full = sum(1 for m in roster if m.status == "正式党员")
     checks = checks if checks is not None else year_checks(ws, branch, year, today)
-    meetings = []
-    for code, (name, _) in MEETING_TYPES.items():
-        held = ws.store.records_in_year(code, branch, year, "日期")
-        rule, text = REQUIREMENTS[code]
-        needed = {"month": len(checks), "quarter": (len(checks) + 2) // 3}.get(rule, rule[1] if isinstance(rule, tuple) else 1)
-        meetings.append({"name": name, "rule": text, "count": f"{len(held)}次",
-                         "state": "达到要求" if len(held) >= needed else f"少于要求（应约{needed}次）"})
+    meetings = meeting_counts(ws, branch, year, checks)
     dues = branch_dues(ws, branch, year, today)
     d2 = ws.store.records_in_year("D2", branch, year, "日期")
     hours = sum((Decimal(str(r.get("服务时长（小时）") or 0)) for r in d2), Decimal(0))
     contacts = ws.store.records_in_year("D1", branch, year, "联系时间")
-    trend = [{"month": f"{c.month}月", "score": f"{c.total:.1f}", "rate": f"{c.total / c.full:.1%}" if c.full else ""}
-             for c in checks]
+    trend = [{"month": f"{c.month}月", "score": f"{c.total:.1f}", "full": f"{c.full:.1f}",
+              "rate": f"{c.rate:.1%}" if c.rate is not None else "—"} for c in checks]
     average = sum((c.total for c in checks), Decimal(0)) / len(checks) if checks else Decimal(0)
-    problems = _problems(checks)
+    rates = [c.rate for c in checks if c.rate is not None]
+    average_rate = sum(rates, Decimal(0)) / len(rates) if rates else None
     weights, grades = grading(ws)
     votes = [r for r in ws.store.active_records("F1", branch, str(year))]
     vote_rows = [vote_result(r, weights, grades) for r in votes]
     secretary = info["secretary"]
+    open_items = [r for r in ws.store.active_records("E6", branch) if r.get("完成情况") != "已完成"
+                  and (as_date(r.get("检查日期")) is None or as_date(r["检查日期"]).year <= year)]
+    problems = year_problems(checks, vote_rows, open_items)
+    months = int(ws.section("assessment").get("rectify_months", 3))
     return {
         "title": f"{branch}书记{year}年度抓党建工作述职报告", "secretary": secretary, "branch": branch, "year": year,
+        "unit": "本支部",
         "facts": {
             "members": f"本支部现有党员{len(roster)}名，其中正式党员{full}名、预备党员{len(roster) - full}名；"
                        f"年初党员{sum(1 for m in roster if m.joined and m.joined < start)}名，本年度新接收预备党员"
                        f"{len(new_members)}名，组织关系转入转出{len(moves)}人次。",
             "development": f"本年度确定入党积极分子{len(activists)}名。",
-            "dues": f"全年（截至{dues.last_month}月）应缴党费{dues.due:.2f}元{dues.bases_remark}，实缴{dues.collected:.2f}元，"
-                    f"上缴{dues.remitted_total:.2f}元，党费支出{dues.dues_used:.2f}元，结余{dues.balance:.2f}元。",
+            "dues": f"全年（截至{dues.last_month}月）应缴党费{dues.due:.2f}元{dues.bases_remark}；{dues.collection_text}；"
+                    f"{dues.use_text}；{dues.activity_text}。",
             "service": f"党员联系群众{len(contacts)}人次，开展志愿服务{len(d2)}次、累计{hours}小时。",
-            "checks": f"本年度月度检查{len(checks)}次，平均得分{average:.1f}分。" if checks else "本年度尚无月度检查。",
+            "checks": f"本年度月度检查{len(checks)}次（{_span(checks)}），平均得分率{average_rate:.1%}。"
+                      if checks and average_rate is not None else "本年度尚无月度检查。",
         },
-        "meetings": meetings, "checks": trend, "average": average,
-        "problems": [f"{text}（{_months(months)}）" for text, months in problems.items()] or ["本年度月度检查未发现问题。"],
-        "problem_map": problems, "vote": vote_rows,
+        "meetings": meetings, "checks": trend, "average": average, "average_rate": average_rate,
+        "numbers": {"members": len(roster), "full": full, "new": len(new_members), "activists": len(activists),
+                    "moves": len(moves), "contacts": len(contacts), "volunteering": len(d2), "hours": hours},
+        "dues_book": dues,
+        "problems": [p.text for p in problems] or ["本年度月度检查未发现问题。"],
+        "problem_list": problems, **lists_items(problems, secretary, info["basic"], today, months), "vote": vote_rows,
         "vote_note": "" if vote_rows else "尚未提交本年度民主测评统计表（F1）。",
         "vote_value": vote_rows[0]["value"] if vote_rows else None, "vote_grade": vote_rows[0]["grade"] if vote_rows else "",
         "date": f"{today.year}年{today.month}月{today.day}日"}
@@ -116,42 +274,42 @@ def duty_report(ws: Workspace, branch: str, year: int, today: dt.date | None = N
     context = duty_context(ws, branch, year, today, checks)
     report = render_docx(template_path(ws, "duty_report.docx"), lambda tpl: context,
                          output_path(ws, year, REPORT, branch))
-    items = _list_items(context, year)
-    lists_docx = render_docx(template_path(ws, "issue_lists.docx"),
-                             lambda tpl: {"branch": branch, "year": year, "items": items},
-                             output_path(ws, year, LISTS, branch))
-    lists_xlsx = _lists_workbook(ws, branch, year, items)
+    lists = {"branch": branch, "year": year, **{k: context[k] for k in ("issues", "duties", "fixes")}}
+    lists_docx = render_docx(template_path(ws, "issue_lists.docx"), lambda tpl: lists, output_path(ws, year, LISTS, branch))
+    lists_xlsx = _lists_workbook(ws, branch, year, lists)
     return report, lists_docx, lists_xlsx, context
 
 
-def _list_items(context: dict, year: int) -> list[dict]:
-    items = []
-    for n, (text, months) in enumerate(context["problem_map"].items(), 1):
-        items.append({"n": n, "problem": f"{text}未落实（{_months(months)}）", "cause": "【请填写】",
-                      "measure": f"严格落实“{text}”，建立提醒和台账报送机制", "owner": context["secretary"],
-                      "deadline": f"{year + 1}年3月31日", "state": "未完成"})
-    return items
+LIST_SHEETS = (
+    ("问题清单", "issues", (("序号", "n", 6), ("方面", "aspect", 10), ("问题表现（事实和依据）", "problem", 56),
+                           ("来源", "source", 10), ("原因分析", "cause", 30))),
+    ("责任清单", "duties", (("序号", "n", 6), ("问题", "problem", 46), ("主体责任", "main", 26),
+                           ("直接责任人", "direct", 18), ("责任内容", "duty", 36))),
+    ("整改清单", "fixes", (("序号", "n", 6), ("问题", "problem", 38), ("整改措施", "measure", 40),
+                          ("整改目标", "target", 24), ("时限", "deadline", 14), ("责任人", "owner", 16),
+                          ("完成情况", "state", 12), ("验收", "check", 10))),
+)
 
 
-def _lists_workbook(ws: Workspace, branch: str, year: int, items: list[dict]) -> Path:
+def _lists_workbook(ws: Workspace, branch: str, year: int, lists: dict) -> Path:
+    """The three lists, one sheet each, landscape — each with its own columns."""
     wb = Workbook()
     out = Book(wb)
-    heads = ("序号", "问题", "原因", "整改措施", "责任人", "时限", "完成情况")
-    keys = ("n", "problem", "cause", "measure", "owner", "deadline", "state")
-    for index, name in enumerate(("问题清单", "责任清单", "整改清单")):
+    for index, (name, key, columns) in enumerate(LIST_SHEETS):
         sheet = wb.active if index == 0 else wb.create_sheet()
         sheet.title = name
         out.text(sheet, 1, 1, f"{branch}{year}年度{name}", bold=True, border=False)
-        for c, head in enumerate(heads, 1):
-            out.text(sheet, 2, c, head, bold=True, fill=HEAD_FILL)
-        for r, item in enumerate(items, 3):
-            for c, key in enumerate(keys, 1):
-                if key == "n":
-                    out.number(sheet, r, c, item[key], "0")
-                else:
-                    out.text(sheet, r, c, item[key], wrap=True)
-        for c, width in enumerate((6, 40, 20, 40, 10, 14, 10), 1):
+        for c, (head, _, width) in enumerate(columns, 1):
+            out.text(sheet, 2, c, head, bold=True, fill=HEAD_FILL, align="center")
             sheet.column_dimensions[get_column_letter(c)].width = width
+        for r, item in enumerate(lists[key], 3):
+            for c, (_, field, _) in enumerate(columns, 1):
+                if field == "n":
+                    out.number(sheet, r, c, item[field], "0", align="center")
+                else:
+                    out.text(sheet, r, c, item[field], wrap=True)
+        if not lists[key]:
+            out.text(sheet, 3, 1, "本年度未发现问题。", border=False)
         print_setup(sheet, "2:2")
     target = output_path(ws, year, LISTS, branch, "xlsx")
     out.save(target)
@@ -201,43 +359,93 @@ def all_duty_reports(ws: Workspace, year: int, today: dt.date | None = None) -> 
     return college_ranking(ws, year, rows)
 
 
+def general_secretary(ws: Workspace, general: str) -> str:
+    """The 党总支's 书记: from the 党组织设置表 (党总支书记), else an E1 the 党总支 filed for itself."""
+    for entry in ws.store.registry():
+        if (entry.get("党总支") or "") == general and entry.get("党总支书记"):
+            return entry["党总支书记"]
+    basic = ws.store.active_records("E1", general)
+    return (basic[0].get("书记") if basic else None) or ""
+
+
+def _names(branches: list[str]) -> str:
+    return "、".join(branches)
+
+
 def duty_report_general(ws: Workspace, general: str, year: int, today: dt.date | None = None) -> tuple[Path, Path, Path]:
-    """The 党总支's 述职报告 and lists: its branches' facts added up, each branch's gaps named."""
+    """The 党总支's 述职报告 and lists: prose about its branches — their figures added up from the same
+    computations as the branches' own reports, each problem with the branches it concerns."""
     today = today or dt.date.today()
     branches = [r["党支部"] for r in ws.store.registry() if (r.get("党总支") or "") == general]
     if not branches:
         raise PipelineError(f"党组织设置中没有“{general}”下属的党支部")
     contexts = [duty_context(ws, branch, year, today) for branch in branches]
+    n = {key: sum(c["numbers"][key] for c in contexts) for key in contexts[0]["numbers"]}
+    books = [c["dues_book"] for c in contexts]
+    due, collected = sum((b.due for b in books), Decimal(0)), sum((b.collected for b in books), Decimal(0))
+    remitted = sum((b.remitted_total for b in books), Decimal(0))
+    carried = [b.branch for b in books if b.bases_note]
+    secretary = general_secretary(ws, general)
+    facts = {
+        "members": f"本党总支下设{len(branches)}个党支部（{_names(branches)}），共有党员{n['members']}名，其中正式党员"
+                   f"{n['full']}名、预备党员{n['members'] - n['full']}名；本年度新接收预备党员{n['new']}名，"
+                   f"组织关系转入转出{n['moves']}人次。",
+        "development": f"各党支部本年度共确定入党积极分子{n['activists']}名。",
+        "dues": f"各党支部全年应缴党费{due:.2f}元，实缴{collected:.2f}元，已向上级党组织上缴{remitted:.2f}元"
+                + (f"；{_names(carried)}尚未核定本年度党费基数，沿用上年基数计算" if carried else "") + "。",
+        "service": f"党员联系群众{n['contacts']}人次，开展志愿服务{n['volunteering']}次、累计{n['hours']}小时。",
+    }
+    rated = [(c["branch"], c["average_rate"]) for c in contexts if c["average_rate"] is not None]
+    if rated:
+        best, worst = max(rated, key=lambda r: r[1]), min(rated, key=lambda r: r[1])
+        average = sum((r for _, r in rated), Decimal(0)) / len(rated)
+        facts["checks"] = (f"所属{len(branches)}个党支部本年度月度检查平均得分率{average:.1%}，最高的是{best[0]}"
+                           f"（{best[1]:.1%}），最低的是{worst[0]}（{worst[1]:.1%}）。")
+    else:
+        facts["checks"] = "所属党支部本年度尚无月度检查。"
     meetings = []
     for index, first in enumerate(contexts[0]["meetings"]):
         rows = [c["meetings"][index] for c in contexts]
-        total = sum(int(r["count"].rstrip("次")) for r in rows)
-        meeting_ok = sum(1 for r in rows if r["state"] == "达到要求")
-        meetings.append({"name": first["name"], "rule": f"各支部{first['rule']}", "count": f"{total}次",
-                         "state": f"{meeting_ok}/{len(rows)}个支部达到要求"})
+        met = [b for b, r in zip(branches, rows) if r["state"] == "达到要求"]
+        short = [b for b, r in zip(branches, rows) if r["state"] != "达到要求" and not r["state"].startswith("不适用")]
+        meetings.append({"name": first["name"], "rule": f"各支部{first['rule']}", "count": f"{len(met)}个支部达到要求",
+                         "state": "均达到要求" if not short else f"未达到：{_names(short)}"})
     months = {}
     for c in contexts:
         for point in c["checks"]:
-            months.setdefault(point["month"], []).append(Decimal(point["score"]))
-    trend = [{"month": m, "score": f"{sum(v) / len(v):.1f}", "rate": "（各支部平均）"} for m, v in months.items()]
-    problems = OrderedDict()
+            if point["rate"] != "—":
+                months.setdefault(point["month"], []).append(Decimal(point["rate"].rstrip("%")) / 100)
+    trend = [{"month": m, "score": "", "full": "", "rate": f"{sum(v) / len(v):.1%}（各支部平均）"} for m, v in months.items()]
+    grouped: dict = {}
     for branch, c in zip(branches, contexts):
-        for text, when in c["problem_map"].items():
-            problems.setdefault(text, []).append(f"{branch}（{_months(when)}）")
-    facts = {key: "；".join(f"{b}：{c['facts'][key].rstrip('。')}" for b, c in zip(branches, contexts)) + "。"
-             for key in ("members", "development", "dues", "service")}
-    average = sum((c["average"] for c in contexts), Decimal(0)) / len(contexts)
-    facts["checks"] = f"所属{len(branches)}个党支部本年度月度检查平均得分{average:.1f}分。"
-    context = {"title": f"{general}{year}年度抓党建工作述职报告", "secretary": "（党总支书记）", "branch": general,
-               "year": year, "facts": facts, "meetings": meetings, "checks": trend,
-               "problems": [f"{text}：{'、'.join(where)}" for text, where in problems.items()] or ["本年度未发现问题。"],
-               "vote": [row for c in contexts for row in c["vote"]],
-               "vote_note": "表中为所属各党支部书记的民主测评结果。", "date": f"{today.year}年{today.month}月{today.day}日"}
+        for problem in c["problem_list"]:
+            key = problem.point.id if problem.point else problem.source
+            grouped.setdefault(key, (problem, []))[1].append(branch)
+    problems = []
+    for problem, where in grouped.values():
+        if problem.point is None:
+            what = {"民主测评": "书记民主测评等次为一般或差", "上级检查": "上级检查发现的问题未按期整改"}[problem.source]
+        elif problem.point.problem:
+            what = f"有{'季度' if problem.point.period == 'quarter' else '月份'}{problem.point.problem}"
+        else:
+            what = f"“{problem.point.text}”未达标"
+        problems.append(Problem(problem.aspect, f"{len(where)}个党支部{what}（{_names(where)}）", problem.source,
+                                problem.point, problem.duty,
+                                tuple(f"督促所属党支部{m}" for m in problem.measures[:1]), problem.target))
+    vote_rows = [row for c in contexts for row in c["vote"]]
+    months_limit = int(ws.section("assessment").get("rectify_months", 3))
+    lists = lists_items(problems, secretary, None, today, months_limit)
+    for row in lists["duties"]:
+        row["main"] = f"党总支委员会；党总支书记 {secretary or '【请填写】'} 为第一责任人"
+        row["direct"], row["duty"] = "党总支书记及相关党支部书记", "督促、指导所属党支部整改，跟踪销号"
+    for row in lists["fixes"]:
+        row["owner"] = f"党总支书记 {secretary}" if secretary else "党总支书记"
+    context = {"title": f"{general}{year}年度抓党建工作述职报告", "secretary": secretary or "【请填写：党总支书记】",
+               "branch": general, "unit": "本党总支", "year": year, "facts": facts, "meetings": meetings, "checks": trend,
+               "problems": [p.text for p in problems] or ["本年度所属党支部月度检查未发现问题。"],
+               "vote": vote_rows, "vote_note": "表中为所属各党支部书记的民主测评结果。",
+               "date": f"{today.year}年{today.month}月{today.day}日"}
     report = render_docx(template_path(ws, "duty_report.docx"), lambda tpl: context, output_path(ws, year, REPORT, general))
-    items = [{"n": n, "problem": f"{text}未落实：{'、'.join(where)}", "cause": "【请填写】",
-              "measure": f"督促所属党支部落实“{text}”", "owner": "党总支书记", "deadline": f"{year + 1}年3月31日",
-              "state": "未完成"} for n, (text, where) in enumerate(problems.items(), 1)]
-    lists_docx = render_docx(template_path(ws, "issue_lists.docx"),
-                             lambda tpl: {"branch": general, "year": year, "items": items},
-                             output_path(ws, year, LISTS, general))
-    return report, lists_docx, _lists_workbook(ws, general, year, items)
+    data = {"branch": general, "year": year, **lists}
+    lists_docx = render_docx(template_path(ws, "issue_lists.docx"), lambda tpl: data, output_path(ws, year, LISTS, general))
+    return report, lists_docx, _lists_workbook(ws, general, year, data)

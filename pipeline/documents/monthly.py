@@ -11,7 +11,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from pipeline.checking.monthly import ASPECTS, BranchCheck, check_all, load_standard
+from pipeline.checking.monthly import ASPECTS, LATER, NA, PENDING, BranchCheck, check_all, load_standard
 from pipeline.documents.render import output_path, render_docx, template_path
 from pipeline.documents.sheets import HEAD_FILL, Book, print_setup
 from pipeline.workspace import Workspace
@@ -24,17 +24,31 @@ def _n(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
+SHOWN_SCORE = {NA: "—", LATER: "—", PENDING: "待评"}
+
+
+def rate_text(result: BranchCheck) -> str:
+    return f"{result.rate:.1%}" if result.rate is not None else "—"
+
+
+def left_out(result: BranchCheck) -> str:
+    """"不适用3项、未到期5项、待评分17项，不计得分也不计应得分。" — or ""."""
+    parts = [f"{state}{result.count(state)}项" for state in (NA, LATER, PENDING) if result.count(state)]
+    return f"{'、'.join(parts)}，不计得分也不计应得分。" if parts else ""
+
+
 def inspection_sheet(ws: Workspace, result: BranchCheck, today: dt.date | None = None) -> Path:
     made = today or dt.date.today()
     rows = [{"id": o.point.id, "aspect": o.point.aspect, "text": o.point.text, "full": _n(o.point.score),
-             "score": _n(o.score) if o.score is not None else "待评", "evidence": o.evidence}
+             "score": SHOWN_SCORE.get(o.state, _n(o.score)),
+             "evidence": o.evidence + (f"（{o.state}，不计分）" if o.state in (NA, LATER) else "")}
             for o in result.outcomes]
-    aspects = [{"name": a, "score": _n(result.aspect(a)),
-                "full": _n(sum((o.point.score for o in result.outcomes if o.point.aspect == a), Decimal(0)))}
+    aspects = [{"name": a, "score": _n(result.aspect(a)), "full": _n(result.aspect_full(a)),
+                "standard": _n(sum((o.point.score for o in result.outcomes if o.point.aspect == a), Decimal(0)))}
                for a in ASPECTS]
-    pending = sum(1 for o in result.outcomes if o.score is None)
     context = {"branch": result.branch, "year": result.year, "month": result.month, "rows": rows,
-               "aspects": aspects, "total": _n(result.total), "full": _n(result.full), "pending": pending,
+               "aspects": aspects, "total": _n(result.total), "full": _n(result.full), "rate": rate_text(result),
+               "left_out": left_out(result),
                "gaps": [f"{o.point.text}：{o.evidence}" for o in result.gaps],
                "date": f"{made.year}年{made.month}月{made.day}日"}
     target = output_path(ws, result.year, f"{TITLE}（{result.month}月）", result.branch)
@@ -51,14 +65,14 @@ def college_workbook(ws: Workspace, results: list[BranchCheck], year: int, month
     college = ws.section("college").get("name", "")
     rank["A1"] = f"{college}{year}年{month}月党支部月度检查排名"
     rank["A1"].font = Font(size=14, bold=True)
-    heads = ["名次", "党总支", "党支部", "得分", "满分", "得分率", *ASPECTS, "待人工评分项"]
+    heads = ["名次", "党总支", "党支部", "得分", "应得分", "得分率", *ASPECTS, "待人工评分项"]
     for c, head in enumerate(heads, 1):
         out.text(rank, 3, c, head, bold=True, fill=HEAD_FILL, align="center", wrap=True)
-    ordered = sorted(results, key=lambda r: (-r.total, r.branch))
+    ordered = sorted(results, key=lambda r: (-(r.rate or 0), -r.total, r.branch))
     place, previous = 0, None
     for n, result in enumerate(ordered, 1):
-        if result.total != previous:
-            place, previous = n, result.total
+        if (result.rate, result.total) != previous:        # ranked by 得分率 (§7); equal rates share a place
+            place, previous = n, (result.rate, result.total)
         row = 3 + n
         out.number(rank, row, 1, place, "0", align="center")
         out.text(rank, row, 2, registry.get(result.branch, ""))
@@ -68,7 +82,7 @@ def college_workbook(ws: Workspace, results: list[BranchCheck], year: int, month
         out.formula(rank, row, 6, f"=D{row}/E{row}", (result.total / result.full) if result.full else 0, "0.0%")
         for k, aspect in enumerate(ASPECTS, 7):
             out.number(rank, row, k, result.aspect(aspect), "0.0")
-        out.number(rank, row, 13, sum(1 for o in result.outcomes if o.score is None), "0")
+        out.number(rank, row, 13, result.count(PENDING), "0")
     for c, width in enumerate((6, 18, 26, 8, 8, 9, 9, 9, 9, 9, 9, 9, 12), 1):
         rank.column_dimensions[get_column_letter(c)].width = width
     rank.freeze_panes = "D4"

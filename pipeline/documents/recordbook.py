@@ -150,7 +150,8 @@ def _dues(ws: Workspace, branch: str, year: int, today: dt.date) -> dict:
                         "months": sum(1 for month in m.paid if m.paid[month] > 0), "paid": f"{m.paid_total:.2f}",
                         "note": "减免" if any(d.exempt for d in m.due.values()) else ""})
     return {"members": members, "due": f"{book.due:.2f}", "paid": f"{book.collected:.2f}",
-            "remitted": f"{book.remitted_total:.2f}", "spent": f"{book.spent_total:.2f}", "note": book.bases_remark}
+            "remitted": f"{book.remitted_total:.2f}", "note": book.bases_remark, "collection": book.collection_text,
+            "use": book.use_text, "activity": book.activity_text}
 
 
 def _rows(ws: Workspace, branch: str, year: int, item: str, date_field: str, make) -> list[dict]:

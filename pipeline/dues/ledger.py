@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pipeline.dues.rates import DuesRules, percent_text
-from pipeline.core.values import as_date
+from pipeline.core.values import Bad, as_date, period_months
 
 if TYPE_CHECKING:
     from pipeline.workspace import Workspace
@@ -46,6 +46,12 @@ ADVICE = {       # the rule behind each flag, in the words the register and the 
 def months_so_far(year: int, today: dt.date) -> int:
     """The months of `year` that have come by `today`: all 12 of a past year."""
     return 12 if year < today.year else (today.month if year == today.year else 0)
+
+
+def months_ended(year: int, today: dt.date) -> int:
+    """The months of `year` that have ended by `today` (a month ends after its last day): what a
+    monthly inspection can judge (§7)."""
+    return months_so_far(year, today) - (1 if year == today.year else 0)
 
 
 @dataclass(frozen=True)
@@ -128,9 +134,11 @@ class BranchDues:
     last_month: int
     members: list[MemberDues]
     flags: list[Flag]
-    remitted: list[dict]
-    uses: list[dict]
+    remitted: list[dict]                   # C3 上缴 rows
+    uses: list[dict]                       # C4 rows (党费 and 活动经费)
     bases_year: int | None = None          # the year whose C1 gave the bases (earlier: 沿用)
+    returned: list[dict] = field(default_factory=list)    # C3 返还 rows: dues the higher committee returned
+    activity_fund: Decimal | None = None   # §6 支部活动经费 granted for the year (None: not known)
 
     @property
     def collected(self) -> Decimal:
@@ -165,10 +173,67 @@ class BranchDues:
         """The note in brackets, to follow a sentence ("" when the year's own bases are used)."""
         return f"（{self.bases_note}）" if self.bases_note else ""
 
+    # --- the three accounts of §5, never mixed ----------------------------------------------
+
     @property
-    def balance(self) -> Decimal:
-        """党费结余 = 收缴 − 上缴 − 党费支出 (activity funds are accounted separately)."""
-        return self.collected - self.remitted_total - self.dues_used
+    def to_remit(self) -> Decimal:
+        """党费收缴: collected − remitted (待上缴). Negative means more was remitted than collected."""
+        return self.collected - self.remitted_total
+
+    @property
+    def returned_total(self) -> Decimal:
+        return sum((r["金额"] for r in self.returned), ZERO)
+
+    @property
+    def dues_use_balance(self) -> Decimal | None:
+        """党费使用: returned − spent from dues; None when no return is recorded (nothing to set against)."""
+        return self.returned_total - self.dues_used if self.returned else None
+
+    @property
+    def activity_used(self) -> Decimal:
+        return sum((u["金额"] for u in self.uses if u.get("资金来源") == "活动经费"), ZERO)
+
+    @property
+    def activity_balance(self) -> Decimal | None:
+        return self.activity_fund - self.activity_used if self.activity_fund is not None else None
+
+    @property
+    def account_flags(self) -> list[str]:
+        """What does not add up between the accounts (the software flags, people check)."""
+        out = []
+        if self.to_remit < 0:
+            out.append(f"上缴党费{self.remitted_total:.2f}元，多于本年实缴{self.collected:.2f}元（多{-self.to_remit:.2f}元），请核对上缴登记")
+        if self.dues_used and not self.returned:
+            out.append(f"党费支出{self.dues_used:.2f}元，但未登记上级党委返还的党费（党费上缴登记中类型填“返还”）")
+        elif self.dues_use_balance is not None and self.dues_use_balance < 0:
+            out.append(f"党费支出{self.dues_used:.2f}元，超过上级返还的{self.returned_total:.2f}元")
+        return out
+
+    @property
+    def collection_text(self) -> str:
+        """THE sentence of the 党费收缴 account (公示, 工作记录本, 述职报告 say the same)."""
+        text = f"本年实缴党费{self.collected:.2f}元，已向上级党组织上缴{self.remitted_total:.2f}元"
+        if self.to_remit >= 0:
+            return text + f"，待上缴{self.to_remit:.2f}元"
+        return text + f"，上缴多于实缴{-self.to_remit:.2f}元（请核对）"
+
+    @property
+    def use_text(self) -> str:
+        """THE sentence of the 党费使用 account."""
+        if not self.returned and not self.dues_used:
+            return "本年未使用党费"
+        if not self.returned:
+            return f"使用党费{self.dues_used:.2f}元（未登记上级返还金额）"
+        balance = self.dues_use_balance
+        return f"上级党委返还党费{self.returned_total:.2f}元，使用{self.dues_used:.2f}元，" + \
+            (f"结余{balance:.2f}元" if balance >= 0 else f"超支{-balance:.2f}元（请核对）")
+
+    @property
+    def activity_text(self) -> str:
+        """THE sentence of the 活动经费 account (§6), kept apart from dues."""
+        if self.activity_fund is None:
+            return f"支部活动经费支出{self.activity_used:.2f}元"
+        return f"支部活动经费下拨{self.activity_fund:.2f}元，支出{self.activity_used:.2f}元，结余{self.activity_balance:.2f}元"
 
 
 def month_due(record: dict, month: int, year: int, rules: DuesRules) -> MonthDue:
@@ -283,6 +348,15 @@ def dues_flags(members: list[MemberDues], last: int, payments: list[Payment] = (
     return out
 
 
+def activity_fund(ws: Workspace, branch: str, year: int) -> tuple[int, Decimal]:
+    """§6: (members at the start of the year, 支部活动经费 = per-member rate × them) — THE figure of
+    the 下拨表 and of the branch's own accounts."""
+    start = dt.date(year, 1, 1)
+    roster = ws.store.roster(branch, year) or []
+    members = sum(1 for m in roster if m.joined is None or m.joined <= start)
+    return members, ws.funding()["per_member"] * members
+
+
 def branch_dues(ws: Workspace, branch: str, year: int, today: dt.date | None = None) -> BranchDues:
     """A branch's dues year as every document shows it."""
     today = today or dt.date.today()
@@ -291,9 +365,20 @@ def branch_dues(ws: Workspace, branch: str, year: int, today: dt.date | None = N
     payments = [Payment.from_record(r) for r in ws.store.active_records("C2", branch)
                 if r.get("月份") and r["月份"][0] == year]
     members = members_dues(year, last, ws.store.roster(branch, year), bases, payments, ws.dues)
+    c3 = ws.store.records_in_year("C3", branch, year, "上缴日期")
     return BranchDues(branch, year, last, members, dues_flags(members, last, payments),
-                      ws.store.records_in_year("C3", branch, year, "上缴日期"),
-                      ws.store.records_in_year("C4", branch, year, "日期"), bases_year)
+                      [r for r in c3 if r.get("类型") != "返还"],
+                      ws.store.records_in_year("C4", branch, year, "日期"), bases_year,
+                      [r for r in c3 if r.get("类型") == "返还"], activity_fund(ws, branch, year)[1])
+
+
+def remitted_months(record: dict) -> tuple:
+    """THE months ((year, month), …) a stored C3 上缴 record covers (empty when its 所属期间 cannot
+    be read, and for a 返还 row, which remits nothing)."""
+    if record.get("类型") == "返还":
+        return ()
+    months = period_months(record.get("所属期间") or "", as_date(record.get("上缴日期")))
+    return () if isinstance(months, Bad) else months
 
 
 def rate_text(due: MonthDue | None) -> str:

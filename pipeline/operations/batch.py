@@ -25,7 +25,6 @@ from pypdf import PdfReader, PdfWriter
 
 from pipeline import DATA, __version__
 from pipeline.operations.ingest import file_sha256
-from pipeline.dues.ledger import months_so_far
 from pipeline.documents.render import SHIPPED
 from pipeline.core.files import safe_name, write_atomic
 from pipeline.workspace import Workspace
@@ -235,14 +234,14 @@ def _college_outputs(ws: Workspace, year: int, today: dt.date, runs: list[Branch
     """The funding sheet, the monthly college summaries, the secretaries' ranking, each 党总支's report."""
     from decimal import Decimal
 
-    from pipeline.checking.monthly import check_all
+    from pipeline.checking.monthly import check_all, months_ended
     from pipeline.documents.monthly import college_workbook
     from pipeline.documents.dues import funds
     from pipeline.documents.duty import college_ranking, duty_report_general
     made = [funds(ws, year)]
     if not everyone:
         return made
-    last = months_so_far(year, today)
+    last = months_ended(year, today)
     known = {r.branch: {c.month: c for c in r.checks} for r in runs if r.checks is not None}
     names = [r["党支部"] for r in registry]
     for month in range(1, last + 1):

@@ -204,6 +204,7 @@ class Watcher:
     rescan: float = DEFAULT_RESCAN
     stop: threading.Event = field(default_factory=threading.Event)
     on_result: Callable[[Result], None] | None = None
+    clock: Callable[[], dt.datetime] | None = None   # when a file counts as received (default: now)
 
     def __post_init__(self):
         self.inbox = self.ws.inbox
@@ -290,7 +291,8 @@ class Watcher:
             if local_writers(path):                  # still open for writing here: not yet
                 self.stability.touch(path, time.monotonic())
                 continue
-            claim, why = claim_moved(self.claim_root, path, self.inbox)
+            claim, why = claim_moved(self.claim_root, path, self.inbox,
+                                     received=self.clock() if self.clock is not None else None)
             if claim is None:
                 if why in ("gone", "folder"):          # taken by another process; a folder's files come by scan
                     self.stability.forget(path)

@@ -97,7 +97,7 @@ def id_number(rng: random.Random, born: dt.date, sex: str) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def _name(rng: random.Random, taken: set) -> str:
+def person_name(rng: random.Random, taken: set) -> str:
     while True:
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
         if name not in taken:
@@ -134,7 +134,7 @@ def _person(rng: random.Random, kind: str, year: int, taken: set, unit: str, gro
         base = Decimal(rng.randrange(300000, 900000)) / 100
     else:
         base = Decimal(rng.randrange(350000, 1600000)) / 100
-    person = Person(_name(rng, taken), sex, born, id_number(rng, born, sex), rng.choice(ETHNIC), degree, status,
+    person = Person(person_name(rng, taken), sex, born, id_number(rng, born, sex), rng.choice(ETHNIC), degree, status,
                     joined, full, identity, f"第{rng.randrange(groups) + 1}党小组", "", unit,
                     f"1{rng.choice('3578')}{rng.randrange(10**9):09d}", base)
     person.dues = dues.expected(identity, base, today).low

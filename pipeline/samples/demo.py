@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font
 from pipeline.documents.blank import FIRST_DATA_ROW, add_ledger_sheet, save_workbook, write_templates
 from pipeline.core.formats import ITEMS, MEETING_TYPES
 from pipeline.core.issues import PipelineError
-from pipeline.samples.college import Branch, College, make_college
+from pipeline.samples.college import Branch, College, make_college, person_name
 from pipeline.workspace import CONFIG_NAME, Workspace
 
 TOPICS = {
@@ -75,8 +75,10 @@ def _d(day: dt.date) -> str:
 
 def registry_workbook(college: College) -> Workbook:
     wb = _new_workbook()
+    generals = sorted({b.general for b in college.branches if b.general})
+    heads = {general: person_name(random.Random(general), set()) for general in generals}
     rows = [[b.general, b.name, b.kind, b.secretary.name, b.post("组织委员").name if b.post("组织委员") else None,
-             len(b.members)] for b in college.branches]
+             len(b.members), heads.get(b.general) if b.general else None] for b in college.branches]
     _sheet(wb, "Z1", None, college, rows)
     return wb
 
@@ -440,7 +442,9 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
         if progress:
             print(f"\r处理收件箱 {len(results)}/{total}", end="", flush=True)
 
-    watcher = Watcher(ws, delay=0.1, on_result=show)
+    # the sample branches file their year's ledgers on the college's "today" (a fixed day, so that
+    # the demo's documents are the same whenever it runs)
+    watcher = Watcher(ws, delay=0.1, on_result=show, clock=lambda: dt.datetime.combine(college.today, dt.time(10)))
     _drop(ws, files[:1])          # 组织部 registers the branches first …
     watcher.once()
     _drop(ws, files[1:])          # … then every branch drops its ledgers
