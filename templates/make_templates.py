@@ -510,7 +510,7 @@ def issue_lists() -> docx.Document:
               [12, 92, 52, 36, 55]),
              ("三、整改清单", ["序号", "问题", "整改措施", "整改目标", "时限", "责任人", "完成情况", "验收"],
               ["{{ f.n }}", "{{ f.problem }}", "{{ f.measure }}", "{{ f.target }}", "{{ f.deadline }}", "{{ f.owner }}",
-               "{{ f.state }}", "{{ f.check }}"], "f in fixes", [12, 62, 66, 36, 24, 25, 12, 10]))
+               "{{ f.state }}", "{{ f.check }}"], "f in fixes", [12, 56, 58, 36, 30, 25, 16, 14]))
     for index, (heading, heads, cells, loop, widths) in enumerate(lists):
         if index:
             para(d).add_run().add_break(WD_BREAK.PAGE)

@@ -10,6 +10,7 @@ limit (`[assessment] rectify_months`, default 3), the person responsible."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -89,13 +90,13 @@ def _span(checks: list[BranchCheck]) -> str:
 
 
 def _missed(point: Point, judged: list[int], failed: list[int], checks: list[BranchCheck]) -> str:
-    """"全年12个月中3个月未召开支部委员会（1月、5月、8月）", "全年均未召开支部党员大会"."""
+    """"全年12个月中3个月未召开支部委员会（1月、5月、8月）", "全年每季度均未召开支部党员大会"."""
     if point.period == "quarter":
         unit, names = "个季度", "第" + "、".join(QUARTERS[(m - 1) // 3] for m in failed) + "季度"
     else:
         unit, names = "个月", _months(failed)
     if len(failed) == len(judged) and len(judged) > 1:
-        return f"{_span(checks)}均{point.problem}（{names}）"
+        return f"{_span(checks)}{'每季度' if point.period == 'quarter' else '每月'}均{point.problem}"
     return f"{_span(checks)}{len(judged)}{unit}中{len(failed)}{unit}{point.problem}（{names}）"
 
 
@@ -125,7 +126,7 @@ def year_problems(checks: list[BranchCheck], votes: list[dict] = (), inspections
             continue
         source = "台账校验" if point.rule in LEDGER_RULES else "月度检查"
         found.append(Problem(point.aspect, text, source, point, point.duty, point.measures,
-                             f"做到“{point.text}”"))
+                             f"做到“{re.sub(r'^本(月|季度)', '', point.text)}”"))
     for vote in votes:
         if vote["grade"] in ("一般", "差"):
             found.append(Problem("组织健全", f"书记抓党建工作民主测评等次为“{vote['grade']}”（得分{vote['score']}）",
@@ -408,8 +409,10 @@ def duty_report_general(ws: Workspace, general: str, year: int, today: dt.date |
         rows = [c["meetings"][index] for c in contexts]
         met = [b for b, r in zip(branches, rows) if r["state"] == "达到要求"]
         short = [b for b, r in zip(branches, rows) if r["state"] != "达到要求" and not r["state"].startswith("不适用")]
-        meetings.append({"name": first["name"], "rule": f"各支部{first['rule']}", "count": f"{len(met)}个支部达到要求",
-                         "state": "均达到要求" if not short else f"未达到：{_names(short)}"})
+        total = sum(int(re.findall(r"(\d+)次", r["count"])[-1]) for r in rows)
+        meetings.append({"name": first["name"], "rule": f"各支部{first['rule']}", "count": f"{total}次",
+                         "state": f"{len(met)}个支部达到要求" if not short else
+                         f"{len(met)}个支部达到要求；未达到：{_names(short)}"})
     months = {}
     for c in contexts:
         for point in c["checks"]:
@@ -426,7 +429,7 @@ def duty_report_general(ws: Workspace, general: str, year: int, today: dt.date |
         if problem.point is None:
             what = {"民主测评": "书记民主测评等次为一般或差", "上级检查": "上级检查发现的问题未按期整改"}[problem.source]
         elif problem.point.problem:
-            what = f"有{'季度' if problem.point.period == 'quarter' else '月份'}{problem.point.problem}"
+            what = f"部分{'季度' if problem.point.period == 'quarter' else '月份'}{problem.point.problem}"
         else:
             what = f"“{problem.point.text}”未达标"
         problems.append(Problem(problem.aspect, f"{len(where)}个党支部{what}（{_names(where)}）", problem.source,
