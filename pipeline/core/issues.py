@@ -100,6 +100,7 @@ CODES = {
     "file-not-regular": "不是普通文件",
     "duplicate-file": "重复提交",
     "no-ledger": "未识别出任何台账",
+    "item-unclear": "无法确定是哪一类台账",
     "internal-error": "系统处理出错",
     # sheet level
     "sheet-skipped": "工作表已跳过",

@@ -109,25 +109,97 @@ def find_header(rows: list[list]) -> tuple[tuple[int, ...], list[str], list[str]
     return None if best is None else best[1:]
 
 
-def recognise(sheet_name: str, title_text: str, keys: list[str]) -> Item | None:
-    """Title row, else sheet name, else the header (best cover of required columns)."""
+# Header words that say nothing about which ledger a sheet is (they are in almost every form).
+GENERIC_FIELDS = frozenset({"序号", "姓名", "党员姓名", "备注", "党支部", "支部名称", "说明", "日期"})
+CLEAR_WIN = 1.0          # the winner's header evidence must beat the runner-up's by this much …
+CLEAR_RATIO = 1.5        # … and by this factor
+
+
+def _family(code: str) -> str:
+    return "B" if code in MEETING_ITEMS else code
+
+
+def _key_weights() -> dict[str, dict[str, float]]:
+    """header key → {item family: weight}: 1 / the number of families whose fields it names; 0 for
+    generic words (序号, 姓名 …) — a column that many ledgers share tells little."""
+    out = {}
+    for key, pairs in LABEL_INDEX.items():
+        families = {_family(code) for code, _ in pairs}
+        generic = any(name in GENERIC_FIELDS for _, name in pairs)
+        out[key] = {family: 0.0 if generic else 1 / len(families) for family in families}
+    return out
+
+
+KEY_WEIGHTS = _key_weights()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    item: Item
+    evidence: float            # Σ weights of its columns in the header
+    distinctive: int           # columns that name this ledger (or at most one other)
+    found: frozenset           # its field names present
+    missing: tuple[str, ...]   # its required fields absent
+
+    def lacks(self) -> str:
+        return "、".join(self.missing) if self.missing else "无"
+
+
+def candidates(keys: list[str]) -> list[Candidate]:
+    """Every Excel item with the evidence the header gives for it, best first."""
     hits = _header_hits(keys)
+    evidence: dict[str, float] = {}
+    distinctive: dict[str, int] = {}
+    for key in set(k for k in keys if k):
+        for family, weight in KEY_WEIGHTS.get(key, {}).items():
+            evidence[family] = evidence.get(family, 0.0) + weight
+            distinctive[family] = distinctive.get(family, 0) + (weight >= 0.5)
+    if sum(1 for k in keys if k and month_header(k)) >= 3:          # a C2 year grid: 1月 … 12月
+        evidence["C2"] = evidence.get("C2", 0.0) + 2
+        distinctive["C2"] = distinctive.get("C2", 0) + 2
+    out = []
+    for item in EXCEL_ITEMS:
+        found = frozenset(hits.get(item.code, set()) | (hits.get("B", set()) if item.code in MEETING_ITEMS else set()))
+        if item.code == "C2" and evidence.get("C2", 0) >= 2 and sum(1 for k in keys if k and month_header(k)) >= 3:
+            found |= {"月份", "实缴金额"}
+        missing = tuple(f.name for f in item.required_fields() if f.name not in found)
+        out.append(Candidate(item, round(evidence.get(_family(item.code), 0.0), 3),
+                             distinctive.get(_family(item.code), 0), found, missing))
+    return sorted(out, key=lambda c: (-c.evidence, len(c.missing), c.item.code))
 
-    def cover(item: Item) -> tuple:
-        required = {f.name for f in item.required_fields()}
-        found = hits.get(item.code, set()) | (hits.get("B", set()) if item.code in MEETING_ITEMS else set())
-        return (len(found & required) / (len(required) or 1), len(found))
 
-    by_header = max(EXCEL_ITEMS, key=cover)
-    if cover(by_header)[1] < 2:
-        by_header = None
+def recognise(sheet_name: str, title_text: str, keys: list[str]) -> tuple[Item | None, list[Candidate]]:
+    """Which ledger a sheet is, with a confidence — or (None, the closest candidates).
+
+    A title or sheet name that names an item decides, as long as the header has at least one
+    column distinctive of that item. Otherwise the header decides, but only when one item clearly
+    wins (its evidence ahead by CLEAR_WIN and by CLEAR_RATIO). Rows are never stored under an item
+    none of whose distinctive columns is present."""
+    ranked = candidates(keys)
+    by_code = {c.item.code: c for c in ranked}
     for text in (title_text, sheet_name):
-        item = recognise_title(text)
-        if item is not None:
-            if cover(item)[1] == 0 and by_header is not None:
-                return by_header
-            return item
-    return by_header
+        named = recognise_title(text)
+        if named is None:
+            continue
+        own = by_code.get("B") if named.code in MEETING_ITEMS else by_code.get(named.code)
+        if own is not None and own.distinctive:
+            return named, ranked
+    top = [c for c in ranked if c.distinctive]
+    if not top:
+        return None, ranked
+    best, runner = top[0], (top[1] if len(top) > 1 else None)
+    if runner is None or (best.evidence - runner.evidence >= CLEAR_WIN and best.evidence >= runner.evidence * CLEAR_RATIO):
+        return best.item, ranked
+    return None, ranked
+
+
+def unclear_issue(sheet: str, ranked: list[Candidate]) -> Issue:
+    """"无法确定是哪一类台账", naming the two closest items and the columns each lacks."""
+    close = [c for c in ranked if c.evidence > 0][:2] or ranked[:2]
+    named = "；".join(f"《{c.item.name}》（缺少：{c.lacks()}）" for c in close)
+    return Issue("item-unclear", ERROR, f"无法确定是哪一类台账：最接近的是{named}", sheet=sheet,
+                 hint="请在第一行写明表名（如“党员花名册”），并按统一模板补齐所缺的列；"
+                      "可用 taizhang templates 生成空白模板")
 
 
 _BRANCH_RE = re.compile(r"(?:党支部名称|支部名称|所属党支部|所在党支部|党支部|支部|填报单位)\s*[:：]\s*([^\s:：]+)(?=\s|$)")
@@ -218,10 +290,14 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
     header_rows, keys, texts = found
     # the text above the header, from the cells as written (merged titles once, not per cell)
     title_text = "  ".join(_text(v) for r in raw.rows[:header_rows[0] - 1] for v in r if _text(v))
-    item = recognise(name, title_text, keys)
-    if item is None or (any(w in name for w in SKIP_SHEETS) and recognise_title(title_text) is None):
-        return None, [Issue("sheet-skipped", WARNING, "未能识别为任何台账，已跳过", sheet=name,
-                            hint="如这是台账，请在第一行写明表名（如“党员花名册”）")]
+    item, ranked = recognise(name, title_text, keys)
+    if any(w in name for w in SKIP_SHEETS) and recognise_title(title_text) is None:
+        return None, [Issue("sheet-skipped", WARNING, "不是台账表（如填表说明），已跳过", sheet=name)]
+    if item is None:
+        if not any(c.distinctive for c in ranked):
+            return None, [Issue("sheet-skipped", WARNING, "未能识别为任何台账，已跳过", sheet=name,
+                                hint="如这是台账，请在第一行写明表名（如“党员花名册”），并使用统一模板的列名")]
+        return None, [unclear_issue(name, ranked)]
     info = read_info(title_text, registered)
     grid_allowed = item.code == "C2"
     columns = _columns(item, keys, texts, grid_allowed)
