@@ -107,20 +107,23 @@ def _exit_code(results) -> int:
 def file_command(func):
     """The options shared by commands over submitted files."""
     for decorator in reversed((main.command(name=func.__name__, context_settings=CONTEXT), files_argument,
-                               click.option("--branch", help="文件中未写明党支部时，按此支部处理。"), json_option)):
+                               click.option("--branch", help="文件中未写明党支部时，按此支部处理。"),
+                               click.option("--year", type=click.IntRange(2000, 2100),
+                                            help="文件中（表名、文件名）未写明年度时，按此年度处理，如 2026。"),
+                               json_option)):
         func = decorator(func)
     return func
 
 
-def _run_files(ctx, ws, handle, files, branch, as_json) -> None:
-    results = [handle(path, ws, folder_branch=branch) for path in files]
+def _run_files(ctx, ws, handle, files, branch, as_json, year=None) -> None:
+    results = [handle(path, ws, folder_branch=branch, year=year) for path in files]
     _print_results(results, as_json)
     ctx.exit(_exit_code(results))
 
 
 @file_command
 @click.pass_context
-def validate(ctx, files, branch, as_json):
+def validate(ctx, files, branch, year, as_json):
     """只校验，不入库、不生成回执。
 
     \b
@@ -129,12 +132,12 @@ def validate(ctx, files, branch, as_json):
       taizhang validate --json 花名册.xlsx
     """
     from pipeline.operations.ingest import validate_path
-    _run_files(ctx, _workspace(ctx), validate_path, files, branch, as_json)
+    _run_files(ctx, _workspace(ctx), validate_path, files, branch, as_json, year)
 
 
 @file_command
 @click.pass_context
-def ingest(ctx, files, branch, as_json):
+def ingest(ctx, files, branch, year, as_json):
     """校验并入库；每个文件生成回执，原件复制到 archive/ 或 rejected/。
 
     收件箱中的文件与监视进程按同一方式领取：谁先领取谁处理，不会重复入库；
@@ -150,7 +153,7 @@ def ingest(ctx, files, branch, as_json):
     ws = _workspace(ctx)
     ws.init()
     recover(ws)           # claims left by a killed process (a live one's are locked and left alone)
-    _run_files(ctx, ws, ingest_file, files, branch, as_json)
+    _run_files(ctx, ws, ingest_file, files, branch, as_json, year)
 
 
 @main.command(context_settings=CONTEXT)

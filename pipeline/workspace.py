@@ -45,8 +45,10 @@ name = "示例职业技术学院"
 url = ""
 
 [dues]
-# 党费取整方式：ROUND_HALF_UP（四舍五入到分，默认）、ROUND_DOWN（舍去）、ROUND_UP（进位）
+# 党费取整方式：ROUND_HALF_UP（四舍五入，默认）、ROUND_UP（只入不舍）、ROUND_DOWN（只舍不入）
 rounding = "ROUND_HALF_UP"
+# 取整到：分（默认）、角、元——如本地规定“只入不舍，取整数收缴”，填 rounding = "ROUND_UP"、round_to = "元"
+round_to = "分"
 # 自定义党费比例表（CSV，格式同 pipeline/data/dues_rates.csv）；留空使用内置规定
 rates_file = ""
 
@@ -124,7 +126,10 @@ class Workspace:
         cfg = self.section("dues")
         rates = cfg.get("rates_file") or ""
         bands = load_bands(self.home / rates) if rates else None
-        return DuesRules(bands, cfg.get("rounding", "ROUND_HALF_UP"))
+        try:
+            return DuesRules(bands, cfg.get("rounding", "ROUND_HALF_UP"), cfg.get("round_to", "分"))
+        except ValueError as e:
+            raise PipelineError(f"taizhang.toml 的 [dues] 写法有误：{e}") from None
 
     @cached_property
     def limits(self) -> Limits:

@@ -254,7 +254,6 @@ def test_accounts_that_do_not_add_up_are_flagged_not_netted():
 
 
 def test_a_returned_row_in_c3_is_not_a_remittance(with_roster, tmp_path):
-    from pipeline.checking.monthly import remittance_on_time  # noqa: F401  (the rule reads the same rows)
     from pipeline.dues.ledger import remitted_months
     rows = [[dt.date(2026, 4, 10), "2026年第一季度", "300.00", "党委组织部", "A1", None],
             [dt.date(2026, 5, 10), "2026年上半年", "150.00", "本支部", "B1", "下拨"]]

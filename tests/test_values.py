@@ -119,9 +119,17 @@ class TestEnum:
 
     def test_unknown_value_suggests_the_closest(self):
         identity = ITEMS["A1"].by_name["党员身份"]
-        result = parse_enum("离退休干部", identity)
+        result = parse_enum("离退干部", identity)
         assert bad(result) == "bad-enum"
         assert "离退休" in result.hint and "可选值" in result.hint
+
+    def test_a_value_inside_a_longer_text(self):
+        """"2023年第二季度支部党员大会" is a 支部党员大会; two values inside is not one of them."""
+        kind = ITEMS["B"].by_name["会议类型"]
+        assert parse_enum("2023年第二季度支部党员大会", kind) == "支部党员大会"
+        assert parse_enum("离退休干部", ITEMS["A1"].by_name["党员身份"]) == "离退休"
+        assert bad(parse_enum("支部委员会和支部党员大会", kind)) == "bad-enum"
+        assert bad(parse_enum("正常", ITEMS["A1"].by_name["人员类别"])) == "bad-enum"     # not by a 1-letter 正
 
     @pytest.mark.parametrize("raw,expected", [("是", True), ("√", True), ("Y", True), ("否", False), ("×", False),
                                               ("n", False), (True, True)])

@@ -52,7 +52,8 @@ def resolve_branch(claim: BranchClaim, registered: list[str]) -> tuple[str | Non
     if len(exact) == 1:
         return exact[0], []
     near = closest(claim.name, registered, n=3, cutoff=0.5)
-    source = {"info": "表头信息行", "title": "标题", "folder": "子文件夹名", "field": "文中"}.get(claim.found_in, "")
+    source = {"info": "表头信息行", "title": "标题", "folder": "子文件夹名", "field": "文中", "column": "党支部列",
+              "name": "文件名"}.get(claim.found_in, "")
     hint = f"是否为：{'、'.join(near)}？" if near else "请使用《党组织设置表》中登记的支部全称"
     return None, [Issue("unknown-branch", ERROR, f"{source}的党支部“{claim.name}”未在党组织设置中登记",
                         **where, hint=hint)]

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pipeline.core.formats import MEETING_CODE, MEETING_ITEMS, Field, Item, fields_item
+from pipeline.core.formats import (DERIVED, MEETING_CODE, MEETING_ITEMS, Field, Item, fields_item, header_key,
+                                   recognise_direction)
 from pipeline.core.issues import ERROR, WARNING, Issue, show_value
 from pipeline.reading.layout import GRID_TOTAL, Column, Layout
 from pipeline.core.records import Context, Row
-from pipeline.core.values import UNCALCULATED, Bad, CellError, TYPE_FORMS, as_date, is_blank
+from pipeline.core.values import (UNCALCULATED, Bad, CellError, TYPE_FORMS, as_date, clean_text, id_card_birth,
+                                  id_card_sex, is_blank)
 
 _UNCACHED_TYPES = {"id_card"}
 _cache: dict = {}
@@ -66,10 +68,103 @@ def cast_cell(fld: Field, col: Column, line: int, sheet: str, raw, item_code: st
     return value, None
 
 
+# 党员身份 by the kind of branch when a form leaves it out (§2: derive before you demand)
+IDENTITY_BY_BRANCH = {"教工支部": "在职教职工", "学生支部": "学生", "离退休支部": "离退休"}
+IDENTITY_WORDS = (("离退休", "离退休"), ("退休", "离退休"), ("在职", "在职教职工"), ("教职工", "在职教职工"),
+                  ("学生", "学生"))
+
+
+def derivable(layout: Layout) -> set[str]:
+    """Required fields this sheet may leave out: their source column is there (or a title or a
+    default gives them)."""
+    present = {c.field for c in layout.columns if c.field}
+    out = set()
+    for name, source in DERIVED.get(layout.item.code, {}).items():
+        if name in present:
+            continue
+        if source is None or source in present or (source == "title" and recognise_direction(layout_title(layout))):
+            out.add(name)
+    return out
+
+
+def layout_title(layout: Layout) -> str:
+    return f"{layout.title} {layout.sheet}"
+
+
+def derive(layout: Layout, rows: list[Row], ctx: Context) -> list[Issue]:
+    """Fill the required fields the form left out from what it has: 性别 and 出生年月 from the ID
+    number, 人员类别 from 转正时间, 党员身份 from the title or the kind of branch, 月应缴党费 from the
+    base, 转接类型 from the title. One warning a sheet says what was derived; a row that cannot be
+    derived gets an error at the cell it would have come from."""
+    _counterpart(layout, rows)
+    fields = derivable(layout)
+    if not fields or not rows:
+        return []
+    issues: list[Issue] = []
+    title = layout_title(layout)
+    identity = next((value for word, value in IDENTITY_WORDS if word in title), None)
+    identity_from = "表名" if identity else "支部类型"
+    identity = identity or IDENTITY_BY_BRANCH.get(ctx.branch_kind or "")
+    direction = recognise_direction(title)
+    for row in rows:
+        if {"性别", "出生年月"} & fields:
+            if row.ok("身份证号"):
+                number = row.get("身份证号")
+                if "性别" in fields:
+                    row.values["性别"] = id_card_sex(number)
+                if "出生年月" in fields:
+                    row.values["出生年月"] = id_card_birth(number)
+            elif "身份证号" not in row.bad:
+                issues.append(row.issue("身份证号", "required", "表中没有性别、出生年月列，须填写身份证号以便推算",
+                                        "请填写18位身份证号，或在表中增加性别、出生年月两列"))
+        if "人员类别" in fields and "转正时间" not in row.bad:
+            row.values["人员类别"] = "正式党员" if row.get("转正时间") else "预备党员"
+        if "党员身份" in fields:
+            if identity:
+                row.values["党员身份"] = identity
+            else:
+                issues.append(row.issue("姓名", "missing-column", "表中没有“党员身份”列，也无法从表名或支部类型判断",
+                                        "请增加“党员身份”列（在职教职工、离退休、学生…）"))
+        if "月应缴党费" in fields and row.ok("计算基数") and row.get("党员身份"):
+            expected = ctx.dues.expected(row.get("党员身份"), row.get("计算基数"), ctx.as_of or ctx.received)
+            if expected is not None and expected.exact:
+                row.values["月应缴党费"] = expected.low
+            else:
+                issues.append(row.issue("计算基数", "missing-column", "表中没有“月应缴党费”列，按该身份无法由基数算出",
+                                        "请增加“月应缴党费”列"))
+        if "转接类型" in fields and direction:
+            row.values["转接类型"] = direction
+    said = {"性别": "性别（按身份证号）", "出生年月": "出生年月（按身份证号）", "人员类别": "人员类别（按有无转正时间）",
+            "党员身份": f"党员身份（按{identity_from}，记为“{identity}”）", "月应缴党费": "月应缴党费（按计算基数和比例）",
+            "转接类型": f"转接类型（按表名，记为“{direction}”）"}
+    issues.insert(0, Issue("derived", WARNING, "表中没有以下列，已由其他信息推算：" + "、".join(said[f] for f in sorted(fields)),
+                           sheet=layout.sheet, hint="如推算不对，请在表中增加这些列后重新提交"))
+    return issues
+
+
+def _counterpart(layout: Layout, rows: list[Row]) -> None:
+    """A transfer sheet with both 转出单位 and 转入单位: the other party is 转入单位 for a 转出 and
+    转出单位 for a 转入, whatever the column order (one of the two is the branch's own unit)."""
+    if layout.item.code != "A4" or not rows:
+        return
+    by_key = {header_key(c.header): c for c in layout.columns if c.field == "转出单位或转入单位"}
+    out_col, in_col = by_key.get("转出单位"), by_key.get("转入单位")
+    if out_col is None or in_col is None:
+        return
+    direction = recognise_direction(layout_title(layout))
+    for (line, values), row in zip(layout.data, rows):
+        kind = row.get("转接类型") or direction
+        col = in_col if kind == "转出" else out_col if kind == "转入" else None
+        if col is not None and col.index <= len(values) and not is_blank(values[col.index - 1]):
+            row.values["转出单位或转入单位"] = clean_text(values[col.index - 1])
+            row.raw["转出单位或转入单位"] = values[col.index - 1]
+            row.columns["转出单位或转入单位"] = col
+
+
 def missing_columns(layout: Layout, item_codes: set[str]) -> list[Issue]:
     """Required columns absent from the header: one error each, not one per row."""
     item = fields_item(layout.item.code)
-    present = {c.field for c in layout.columns if c.field}
+    present = {c.field for c in layout.columns if c.field} | derivable(layout)
     if layout.grid:
         present |= {"月份", "实缴金额"}
     codes = item_codes or {layout.item.code}

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.checking.branch import BranchClaim, resolve_branch, resolve_period
-from pipeline.checking.cells import parse_rows, validate
+from pipeline.checking.cells import derive, parse_rows, validate
 from pipeline.core.files import safe_name
 from pipeline.core.issues import ERROR, WARNING, Issue, PipelineError
 from pipeline.core.records import Checked, Context, Member
 from pipeline.reading.excel import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_file, read_workbook
-from pipeline.reading.layout import Layout, layout_sheet
+from pipeline.reading.layout import Layout, layout_sheet, split_by_branch
 from pipeline.store import LedgerRows
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,11 @@ class Known:
     rosters: dict = field(default_factory=dict)      # branch → [Member] from this same file
 
 
-def check(path: Path, ws, *, name: str, folder_branch: str | None, received: dt.datetime) -> Checked:
+def check(path: Path, ws, *, name: str, folder_branch: str | None, received: dt.datetime,
+          year: int | None = None) -> Checked:
     """Everything but the store. A bug met on odd input rejects the file (logged), never crashes."""
     try:
-        return _check(path, ws, name, folder_branch, received)
+        return _check(path, ws, name, folder_branch, received, year)
     except PipelineError:
         raise
     except Exception:   # a bug met on odd input: reject this file, keep it, log the details, go on
@@ -51,20 +52,21 @@ def check(path: Path, ws, *, name: str, folder_branch: str | None, received: dt.
                                      hint="请联系管理员查看日志；也可检查文件能否在 Excel 中正常打开"),))
 
 
-def _check(path: Path, ws, name: str, folder_branch: str | None, received: dt.datetime) -> Checked:
+def _check(path: Path, ws, name: str, folder_branch: str | None, received: dt.datetime,
+           year: int | None = None) -> Checked:
     kind, issues = file_kind(path, ws.limits)
     if kind is None:
         return Checked(kind, issues=tuple(issues))
     known = Known(tuple(r["党支部"] for r in ws.store.registry()))
     if not kind.startswith("legacy"):
-        checked = check_content(path, kind, ws, name, folder_branch, received, known)
+        checked = check_content(path, kind, ws, name, folder_branch, received, known, year)
         return Checked(kind, checked.sheets, checked.ledgers, checked.pictures, (*issues, *checked.issues))
     with tempfile.TemporaryDirectory(prefix="tz-conv-") as tmp:
         converted, more = convert_legacy(path, kind, Path(tmp))
         if converted is None:
             return Checked(kind, issues=(*issues, *more))
         modern = "docx" if kind == "legacy-doc" else "xlsx"
-        checked = check_content(converted, modern, ws, name, folder_branch, received, known)
+        checked = check_content(converted, modern, ws, name, folder_branch, received, known, year)
     return Checked(kind, checked.sheets, checked.ledgers, checked.pictures, (*issues, *more, *checked.issues))
 
 
@@ -91,11 +93,11 @@ def convert_legacy(path: Path, kind: str, tmp: Path) -> tuple[Path | None, list[
 
 
 def check_content(path: Path, kind: str, ws, name: str, folder_branch: str | None, received: dt.datetime,
-                  known: Known) -> Checked:
+                  known: Known, year: int | None = None) -> Checked:
     if kind == "docx":
         from pipeline.checking.word import check_word
         return check_word(path, ws, name, received, list(known.registry), folder_branch)
-    layouts, issues = read_layouts(path, ws.limits, known.registry, folder_branch)
+    layouts, issues = read_layouts(path, ws.limits, known.registry, folder_branch, name, year)
     sheets, ledgers = [], []
     for layout in sorted(layouts, key=lambda lay: SHEET_ORDER.get(lay.item.code, 2)):
         sheet, ledger, more, known = check_sheet(layout, ws, name, received.date(), known)
@@ -109,16 +111,17 @@ def check_content(path: Path, kind: str, ws, name: str, folder_branch: str | Non
     return Checked(kind, tuple(sheets), tuple(ledgers), (), tuple(issues))
 
 
-def read_layouts(path: Path, limits, registry: tuple[str, ...], folder_branch: str | None
-                 ) -> tuple[list[Layout], list[Issue]]:
-    """The workbook's ledger sheets, each with its title, info and header rows found."""
+def read_layouts(path: Path, limits, registry: tuple[str, ...], folder_branch: str | None,
+                 file_name: str | None = None, year: int | None = None) -> tuple[list[Layout], list[Issue]]:
+    """The workbook's ledger sheets, each with its title, info and header rows found; a sheet whose
+    branch column names several branches is one layout a branch."""
     raw_sheets, issues = read_workbook(path, limits)
     layouts = []
     for raw in raw_sheets:
-        layout, more = layout_sheet(raw, registry, folder_branch)
+        layout, more = layout_sheet(raw, registry, folder_branch, file_name, year)
         issues += more
         if layout is not None:
-            layouts.append(layout)
+            layouts += split_by_branch(layout)
     return layouts, issues
 
 
@@ -138,7 +141,7 @@ def check_sheet(layout: Layout, ws, name: str, received: dt.date, known: Known
                             hint="请填写实际填报的日期"))
     ctx = _context(layout, ws, name, received, branch, known)
     rows, found = parse_rows(layout, ctx)
-    issues += found
+    issues += found + derive(layout, rows, ctx) + _not_stored(layout)
     if item.code == "M1":
         issues += _college_rows(rows, known.registry, layout)
     period, ctx.year, ctx.as_of = resolve_period(layout, rows, received)
@@ -158,12 +161,26 @@ def check_sheet(layout: Layout, ws, name: str, received: dt.date, known: Known
 def _context(layout: Layout, ws, name: str, received: dt.date, branch: str | None, known: Known) -> Context:
     item = layout.item
     year = layout.year or (layout.filled_on.year if layout.filled_on else None)
-    ctx = Context(name, received, branch, year, layout.month, dues=ws.dues)
+    ctx = Context(name, received, branch, year, layout.month, dues=ws.dues, title=f"{layout.title} {layout.sheet}")
+    if branch is not None:
+        ctx.branch_kind = next((r.get("支部类型") for r in ws.store.registry() if r.get("党支部") == branch), None)
     if branch is not None and item.code not in ("A1", "Z1"):
         ctx.roster = known.rosters[branch] if branch in known.rosters else ws.store.roster(branch, year)
     if branch is not None and item.code == "C2":
         ctx.dues_bases = ws.store.dues_bases(branch, year or received.year)[0]
     return ctx
+
+
+def _not_stored(layout: Layout) -> list[Issue]:
+    """What of the sheet was not read as data, said once each: rows that are notes or markers, and
+    columns that name no field (never dropped without a word)."""
+    issues = [Issue("row-skipped", WARNING, f"第{line}行{why}，未作为数据", sheet=layout.sheet, row=line)
+              for line, why in layout.skipped]
+    if layout.unknown:
+        issues.append(Issue("column-unknown", WARNING, f"以下列未能识别，未入库：{'、'.join(layout.unknown)}",
+                            sheet=layout.sheet, row=layout.header_rows[-1],
+                            hint="如这些列有需要保存的内容，请改用统一模板的列名"))
+    return issues
 
 
 def _learned(known: Known, code: str, branch: str | None, rows) -> Known:

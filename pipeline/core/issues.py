@@ -101,6 +101,9 @@ CODES = {
     "duplicate-file": "重复提交",
     "no-ledger": "未识别出任何台账",
     "item-unclear": "无法确定是哪一类台账",
+    "derived": "由其他信息推算的列",
+    "row-skipped": "不是数据的行",
+    "column-unknown": "未识别的列",
     "internal-error": "系统处理出错",
     # sheet level
     "sheet-skipped": "工作表已跳过",

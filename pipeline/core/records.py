@@ -67,6 +67,8 @@ class Context:
     roster: list[Member] | None = None
     dues: DuesRules = field(default_factory=DuesRules)
     dues_bases: list | None = None       # (effective month, C1 record) of the year, for C2
+    branch_kind: str | None = None       # the branch's 支部类型 (教工支部 / 学生支部 / 离退休支部)
+    title: str = ""                      # the sheet's title and sheet name, for what a title says
 
     def members_on(self, day: dt.date) -> list[Member]:
         return [m for m in self.roster or () if m.joined is None or m.joined <= day]

@@ -109,7 +109,7 @@ def parse_names(raw, field=None):
 
 _DATE_RE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:\s*(?:上午|下午|晚上|中午)?\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*分?)?\s*$")
+    r"(?:\s*(?:上午|下午|晚上|中午)?\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*分?(?:\s*[:：]\s*\d{1,2}\s*秒?)?)?\s*$")
 _DATE8_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _MONTH_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:份)?$")
 DATE_FORMS = "2026-03-05、2026/3/5、2026.3.5、2026年3月5日 或 20260305"
@@ -397,6 +397,11 @@ def parse_enum(raw, field):
     found = field.enum_lookup.get(key)
     if found:
         return found
+    # a value written inside a longer text ("2023年第二季度支部党员大会", "主题党日活动"): taken when
+    # exactly one value (by a name of 3 characters or more) is in it
+    inside = {value for term, value in field.enum_lookup.items() if len(term) >= 3 and term in key}
+    if len(inside) == 1:
+        return inside.pop()
     values = list(field.enum)
     near = closest(key, [match_key(v) for v in values])
     near = [v for v in values if match_key(v) in near]

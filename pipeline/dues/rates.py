@@ -89,13 +89,27 @@ def category(identity: str, base: Decimal | None) -> str:
     return identity
 
 
+ROUNDINGS = {"ROUND_HALF_UP": "四舍五入", "ROUND_UP": "只入不舍", "ROUND_DOWN": "只舍不入",
+             "ROUND_HALF_EVEN": "四舍六入五成双"}
+ROUND_UNITS = {"分": Decimal("0.01"), "角": Decimal("0.1"), "元": Decimal("1")}
+
+
 class DuesRules:
-    def __init__(self, bands: tuple[Band, ...] | None = None, rounding: str = "ROUND_HALF_UP"):
+    """The rate table and the local rounding rule: half-up to the fen by default; a college may
+    round up to the jiao or to the whole yuan ("只入不舍，取整数收缴": rounding ROUND_UP, unit 元)."""
+
+    def __init__(self, bands: tuple[Band, ...] | None = None, rounding: str = "ROUND_HALF_UP", unit: str = "分"):
+        if rounding not in ROUNDINGS or unit not in ROUND_UNITS:
+            raise ValueError(f"党费取整方式 rounding 只能是 {'、'.join(ROUNDINGS)}，取整到 round_to 只能是 "
+                             f"{'、'.join(ROUND_UNITS)}（现为 {rounding}、{unit}）")
         self.bands = bands if bands is not None else load_bands()
         self.rounding = getattr(decimal, rounding)
+        self.unit = ROUND_UNITS[unit]
+        self.rounding_text = "" if (rounding, unit) == ("ROUND_HALF_UP", "分") else f"{ROUNDINGS[rounding]}到{unit}"
 
     def round_fen(self, amount: Decimal) -> Decimal:
-        return amount.quantize(FEN, rounding=self.rounding)
+        """THE rounding of a computed amount (kept to the fen for display)."""
+        return amount.quantize(self.unit, rounding=self.rounding).quantize(FEN)
 
     def _in_force(self, cat: str, on: dt.date) -> list[Band]:
         dated = [b for b in self.bands if b.category == cat and b.effective_from <= on]

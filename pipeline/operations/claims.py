@@ -107,6 +107,7 @@ class Claim:
     branch: str | None = None      # --branch, when one was given
     received: dt.datetime | None = None
     reserved: list[dict] = field(default_factory=list)
+    year: int | None = None        # --year, when one was given
 
     def __post_init__(self):
         if self.received is None:
@@ -123,13 +124,14 @@ class Claim:
 
     def _header(self) -> None:
         self._journal(origin=str(self.origin), branch=self.branch,
-                      received=self.received.isoformat(timespec="seconds"))
+                      received=self.received.isoformat(timespec="seconds"), year=self.year)
 
-    def remember(self, *, branch: str | None, received: dt.datetime | None) -> None:
+    def remember(self, *, branch: str | None, received: dt.datetime | None, year: int | None = None) -> None:
         """What the file was handed in with, so that recovery judges it the same way."""
-        changed = (branch, received) != (self.branch, self.received) and (branch or received)
+        changed = (branch, received, year) != (self.branch, self.received, self.year) and (branch or received or year)
         self.branch = branch or self.branch
         self.received = received or self.received
+        self.year = year or self.year
         if changed:
             self._header()
 
@@ -337,7 +339,7 @@ def _reopen(root: Path, entry: Path, inbox: Path) -> Claim | None:
     relative = entries[0].relative_to(entry) if entries else Path()
     origin = Path(header["origin"]) if header.get("origin") else inbox / relative
     received = dt.datetime.fromisoformat(header["received"]) if header.get("received") else None
-    claim = Claim(entry.name, entry, relative, origin, fd, header.get("branch"), received, reserved)
+    claim = Claim(entry.name, entry, relative, origin, fd, header.get("branch"), received, reserved, header.get("year"))
     if len(entries) > 1:
         log.warning("恢复：领取 %s 中有多个文件，只处理 %s，其余保留原样", entry.name, entries[0].name)
     return claim

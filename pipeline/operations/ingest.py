@@ -78,11 +78,11 @@ def file_sha256(path: Path) -> str:
 # --- one file: check, without writing --------------------------------------------------
 
 def check_file(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,
-               received: dt.datetime | None = None) -> Result:
+               received: dt.datetime | None = None, year: int | None = None) -> Result:
     """Everything but the store (`taizhang validate`): the verdict, the sheets, the issues, the ledgers."""
     received = received or dt.datetime.now().replace(microsecond=0)
     name = name or path.name
-    checked = check(path, ws, name=name, folder_branch=folder_branch, received=received)
+    checked = check(path, ws, name=name, folder_branch=folder_branch, received=received, year=year)
     branches = [s["branch"] for s in checked.sheets if s.get("branch")]
     registry_only = bool(checked.sheets) and all(s["item"] == "Z1" for s in checked.sheets)
     branch = branches[0] if branches else (None if registry_only else folder_branch or None)
@@ -93,14 +93,14 @@ def check_file(path: Path, ws: Workspace, *, name: str | None = None, folder_bra
 
 
 def evaluate(path: Path, ws: Workspace, *, name: str | None = None, folder_branch: str | None = None,
-             received: dt.datetime | None = None) -> Result:
+             received: dt.datetime | None = None, year: int | None = None) -> Result:
     """A duplicate of an accepted file, or the full check. Nothing is written."""
     received = received or dt.datetime.now().replace(microsecond=0)
     display = name or path.name
     sha = file_sha256(path)
     earlier = ws.store.accepted_with_hash(sha)
     if earlier is None:
-        result = check_file(path, ws, name=display, folder_branch=folder_branch, received=received)
+        result = check_file(path, ws, name=display, folder_branch=folder_branch, received=received, year=year)
         result.sha256 = sha
         return result
     result = Result(display, path, received, sha, "duplicate", earlier.branch,
@@ -120,18 +120,18 @@ ENTRY_KINDS = {"symlink": "符号链接（快捷方式）", "fifo": "命名管�
                "folder": "文件夹"}
 
 
-def validate_path(path: Path, ws: Workspace, *, folder_branch: str | None = None) -> Result:
+def validate_path(path: Path, ws: Workspace, *, folder_branch: str | None = None, year: int | None = None) -> Result:
     """`taizhang validate`: the same verdict as `ingest` would give (the folder names the branch
     the same way), nothing written. A file that vanishes meanwhile is an error, not a traceback."""
     registry = [r["党支部"] for r in ws.store.registry()]
     branch = folder_branch or branch_from_folder(path, ws.inbox, registry)
     if entry_kind(Path(path).resolve()) != "file":
         return _skipped(Path(path).name, Path(path), "不是普通文件，或已被移走（可能已由收件箱监视进程领取）")
-    return check_file(Path(path), ws, folder_branch=branch)
+    return check_file(Path(path), ws, folder_branch=branch, year=year)
 
 
 def ingest(path: Path, ws: Workspace, *, folder_branch: str | None = None,
-           received: dt.datetime | None = None) -> Result:
+           received: dt.datetime | None = None, year: int | None = None) -> Result:
     """Hand one file in, as the CLI does: a file in the inbox is claimed by the same rename
     the watcher uses (whoever is first takes it), any other file is copied in. Then the one
     path every file takes: `ingest_claim`. `folder_branch` (--branch) wins over the folder.
@@ -161,7 +161,7 @@ def ingest(path: Path, ws: Workspace, *, folder_branch: str | None = None,
     except OSError as exc:
         return _failed(name, origin, exc)
     try:
-        return ingest_claim(claim, ws, branch=folder_branch, received=received)
+        return ingest_claim(claim, ws, branch=folder_branch, received=received, year=year)
     except (PipelineError, OSError) as exc:
         return _failed(name, origin, exc)
     finally:
@@ -190,10 +190,10 @@ def _skipped(name: str, path: Path, note: str) -> Result:
 
 
 def ingest_claim(claim: Claim, ws: Workspace, *, branch: str | None = None, received: dt.datetime | None = None,
-                 settle=None) -> Result:
+                 settle=None, year: int | None = None) -> Result:
     """One claimed file, start to end: judge it, reserve its destinations, commit, then put the
     original and the receipts in place. `settle(path)` waits until a claimed file is quiet."""
-    claim.remember(branch=branch, received=received)
+    claim.remember(branch=branch, received=received, year=year)
     registry = [r["党支部"] for r in ws.store.registry()]
     folder = claim.branch or branch_from_folder(claim.origin, ws.inbox, registry)
     received = claim.received
@@ -220,7 +220,7 @@ def _judge(claim: Claim, ws: Workspace, folder: str | None, received: dt.datetim
         return _odd_entry(claim, name, kind, received, folder, registry)
     if settle is not None:
         settle(claim.file)
-    return evaluate(claim.file, ws, name=name, folder_branch=folder, received=received)
+    return evaluate(claim.file, ws, name=name, folder_branch=folder, received=received, year=claim.year)
 
 
 def _odd_entry(claim: Claim, name: str, kind: str | None, received: dt.datetime, folder: str | None,

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from pipeline.core.formats import (EXCEL_ITEMS, FOOTER_WORDS, ITEMS, LABEL_INDEX, MEETING_ITEMS, SKIP_SHEETS, Item,
-                      field_for, fields_item, header_key, month_header, recognise_title)
+from pipeline.core.formats import (BRANCH_COLUMNS, DERIVED, EXCEL_ITEMS, FOOTER_WORDS, ITEMS, LABEL_INDEX, MEETING_ITEMS,
+                                   SKIP_SHEETS, Item, field_for, fields_item, header_key, month_header,
+                                   recognise_direction, recognise_title)
 from pipeline.checking.branch import TITLE_BRANCH_RE
 from pipeline.core.issues import ERROR, WARNING, Issue, cell_ref
 from pipeline.reading.excel import RawSheet, fill_merged
@@ -45,6 +47,11 @@ class Layout:
     filled_on: dt.date | None
     grid: bool = False
     filled_cell: str | None = None    # where 填报日期 is written
+    skipped: tuple = ()               # ((row, why), …): rows below the header that are not data
+    unknown: tuple[str, ...] = ()     # headers that name no field: their columns are not stored
+    year_from: str | None = None      # where the year was found when not in the sheet ('name' | 'option')
+    branch_column: int | None = None  # a column naming several branches (0-based): split_by_branch
+    title: str = ""                   # the text above the header (title and info rows)
 
     def column_of(self, field: str) -> Column | None:
         for col in self.columns:
@@ -154,13 +161,14 @@ def candidates(keys: list[str]) -> list[Candidate]:
         for family, weight in KEY_WEIGHTS.get(key, {}).items():
             evidence[family] = evidence.get(family, 0.0) + weight
             distinctive[family] = distinctive.get(family, 0) + (weight >= 0.5)
-    if sum(1 for k in keys if k and month_header(k)) >= 3:          # a C2 year grid: 1月 … 12月
+    named = any("姓名" in {name for _, name in LABEL_INDEX.get(k, ())} for k in keys if k)
+    if named and sum(1 for k in keys if k and month_header(k)) >= 3:     # a C2 year grid: 姓名 | 1月 … 12月
         evidence["C2"] = evidence.get("C2", 0.0) + 2
         distinctive["C2"] = distinctive.get("C2", 0) + 2
     out = []
     for item in EXCEL_ITEMS:
         found = frozenset(hits.get(item.code, set()) | (hits.get("B", set()) if item.code in MEETING_ITEMS else set()))
-        if item.code == "C2" and evidence.get("C2", 0) >= 2 and sum(1 for k in keys if k and month_header(k)) >= 3:
+        if item.code == "C2" and named and sum(1 for k in keys if k and month_header(k)) >= 3:
             found |= {"月份", "实缴金额"}
         missing = tuple(f.name for f in item.required_fields() if f.name not in found)
         out.append(Candidate(item, round(evidence.get(_family(item.code), 0.0), 3),
@@ -188,9 +196,21 @@ def recognise(sheet_name: str, title_text: str, keys: list[str]) -> tuple[Item |
     if not top:
         return None, ranked
     best, runner = top[0], (top[1] if len(top) > 1 else None)
-    if runner is None or (best.evidence - runner.evidence >= CLEAR_WIN and best.evidence >= runner.evidence * CLEAR_RATIO):
+    clear = runner is None or (best.evidence - runner.evidence >= CLEAR_WIN and
+                               best.evidence >= runner.evidence * CLEAR_RATIO)
+    if clear and _covers(best, title_text):
         return best.item, ranked
     return None, ranked
+
+
+def _covers(candidate: Candidate, title_text: str) -> bool:
+    """By its header alone a sheet is an item only if it has at least two thirds of the item's
+    required columns that cannot be derived from others (性别 and 出生年月 come from the ID number …)."""
+    derivable = {f for f, source in DERIVED.get(candidate.item.code, {}).items()
+                 if source is None or source in candidate.found or (source == "title" and recognise_direction(title_text))}
+    core = [f.name for f in candidate.item.required_fields() if f.name not in derivable]
+    have = sum(1 for name in core if name in candidate.found)
+    return have * 3 >= len(core) * 2
 
 
 def unclear_issue(sheet: str, ranked: list[Candidate]) -> Issue:
@@ -245,12 +265,15 @@ def read_info(text: str, registered: tuple[str, ...]) -> dict:
     return info
 
 
+_FOOTERS = tuple(fold(w) for w in FOOTER_WORDS)
+
+
 def _is_footer(values: list) -> bool:
     for v in values:
         if v is None or v == "":
             continue
         text = re.sub(r"\s", "", fold(str(v)))
-        return text.startswith(FOOTER_WORDS)
+        return text.startswith(_FOOTERS)
     return False
 
 
@@ -269,9 +292,11 @@ def _columns(item: Item, keys: list[str], texts: list[str], grid_allowed: bool) 
     return cols
 
 
-def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str | None
-                 ) -> tuple[Layout | None, list[Issue]]:
-    """Lay out one sheet; (None, issues) for skipped or unreadable sheets."""
+def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str | None, file_name: str | None = None,
+                 default_year: int | None = None) -> tuple[Layout | None, list[Issue]]:
+    """Lay out one sheet; (None, issues) for skipped or unreadable sheets. The branch: the info row
+    or title, else a branch column, else the folder (or --branch), else the file name; the year: the
+    sheet, else the file name, else --year."""
     name = raw.name
     if raw.truncated:
         return None, [Issue("too-many-rows", ERROR, "工作表行数过多，超出处理上限", sheet=name,
@@ -305,30 +330,95 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
     start = header_rows[-1]
     content = tuple(c.index - 1 for c in columns
                     if (c.field or c.month) and c.field != "序号" and header_key(c.header) != "序号")
-    data = tuple((i + 1, rows[i]) for i in range(start, len(rows)) if _is_data(rows[i], content))
-    branch, branch_from, branch_cell = info.get("branch"), info.get("branch_from"), None
-    if branch is None and folder_branch:
-        branch, branch_from = folder_branch, "folder"
-    elif branch is not None:
+    data, skipped = [], []
+    for i in range(start, len(rows)):
+        why = _not_data(rows[i], content, first=i == start)
+        if why == "":
+            data.append((i + 1, rows[i]))
+        elif why is not None:
+            skipped.append((i + 1, why))
+    branch_cols = [c for c in range(len(keys)) if keys[c] in BRANCH_COLUMNS and
+                   not (c < len(columns) and any(col.index == c + 1 and col.field for col in columns))]
+    unknown = tuple(texts[c] for c in range(len(keys)) if keys[c] and c not in branch_cols
+                    and not any(col.index == c + 1 and (col.field or col.month) for col in columns)
+                    and header_key(texts[c]) != "序号")
+    branch, branch_from, branch_cell, branch_column = info.get("branch"), info.get("branch_from"), None, None
+    found = None
+    if branch is not None:
         branch_cell = _find_cell(rows[:header_rows[0] - 1], branch)
+    elif (found := _branch_column(data, branch_cols)) is not None and len(found[1]) == 1:
+        branch, branch_from = next(iter(found[1])), "column"
+        branch_cell = cell_ref(found[0] + 1, next(n for n, v in data if found[0] < len(v) and _text(v[found[0]])))
+    elif found is not None:
+        branch_column = found[0]                 # several branches: split_by_branch makes one layout each
+    elif folder_branch:
+        branch, branch_from = folder_branch, "folder"
+    elif file_name and (named := read_info(Path(file_name).stem, registered)).get("branch"):
+        branch, branch_from = named["branch"], "name"
+    year, year_from = info.get("year"), None
+    if year is None and file_name and (named_year := read_info(Path(file_name).stem, ()).get("year")):
+        year, year_from = named_year, "name"
+    if year is None and default_year:
+        year, year_from = default_year, "option"
     filled_cell = _find_cell(rows[:header_rows[0] - 1], "填") if info.get("filled_on") else None
-    layout = Layout(name, item, header_rows, tuple(columns), data, branch, branch_from, branch_cell,
-                    info.get("year"), info.get("month"), info.get("filled_on"), grid, filled_cell)
+    layout = Layout(name, item, header_rows, tuple(columns), tuple(data), branch, branch_from, branch_cell,
+                    year, info.get("month"), info.get("filled_on"), grid, filled_cell, tuple(skipped), unknown,
+                    year_from, branch_column, title_text)
     return layout, []
+
+
+def _branch_column(data: list, columns: list[int]) -> tuple[int, set[str]] | None:
+    """(index, its values) of the column that names the branch (所在党支部 …): the first one with
+    values in it."""
+    for c in columns:
+        values = {_text(v[c]) for _, v in data if c < len(v) and _text(v[c])}
+        if values:
+            return c, values
+    return None
+
+
+def split_by_branch(layout: Layout) -> list[Layout]:
+    """A sheet whose branch column names several branches: one layout a branch, each checked and
+    stored as that branch's ledger (rows without a branch stay together and are reported)."""
+    if layout.branch_column is None:
+        return [layout]
+    c = layout.branch_column
+    groups: dict[str, list] = {}
+    for line, values in layout.data:
+        groups.setdefault(_text(values[c]) if c < len(values) else "", []).append((line, values))
+    return [replace(layout, data=tuple(rows), branch=name or None, branch_from="column" if name else None,
+                    branch_cell=cell_ref(c + 1, rows[0][0]) if name else None, branch_column=None)
+            for name, rows in groups.items()]
 
 
 def _has_title(rows) -> bool:
     return any(recognise_title(_text(v)) for r in rows[:5] for v in r if _text(v))
 
 
-def _is_data(values: list, content_columns: tuple[int, ...]) -> bool:
-    """A data row has something in a ledger column other than 序号, and is not a footer."""
+_MARKERS = {"必填", "选填", "非必填", "可选", "必填项", "选填项", "可不填", "*"}
+_LETTERS = re.compile(r"^[A-Z]{1,2}$")
+
+
+def _not_data(values: list, content_columns: tuple[int, ...], first: bool = False) -> str | None:
+    """"" for a data row; why a row below the header is not data ("注释", "“必填”标记行" …); None
+    for an empty row (nothing to say)."""
+    cells = [re.sub(r"\s", "", fold(str(v))) for v in values if v is not None and str(v).strip()]
+    if not cells:
+        return None
+    if all(c in _MARKERS for c in cells):
+        return "为“必填/选填”标记行"
+    if len(cells) >= 3 and all(_LETTERS.match(c) for c in cells):
+        return "为列标（A、B、C…）"
+    if len(cells) == 1 and re.match(r"^[（(【\[].*[）)】\]]$", cells[0]):
+        return "为括号中的说明"
+    if _is_footer(values):
+        return "为注释或落款" if cells[0].startswith(("注", "说明", "备注")) else "为合计或落款"
     for index in content_columns:
         if index < len(values):
             value = values[index]
             if value is not None and not (isinstance(value, str) and not value.strip()):
-                return not _is_footer(values)
-    return False
+                return ""
+    return None
 
 
 def _find_cell(rows, text: str) -> str | None:
