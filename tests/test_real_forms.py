@@ -247,3 +247,20 @@ def test_a_bad_rounding_setting_is_a_clear_error(ws):
     from pipeline.workspace import Workspace
     with pytest.raises(PipelineError, match="round_to 只能是 分、角、元"):
         Workspace.open(ws.home).dues
+
+
+def test_label_and_value_in_neighbouring_cells(registered, tmp_path):
+    """"支部名称：" | "<branch>" and "年度：" | "2026" in separate (merged) cells above the header."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["入党积极分子名册"])
+    ws.append(["支部名称：", None, BRANCH, None, "年度：", 2026])
+    ws.merge_cells("A2:B2")
+    ws.merge_cells("C2:D2")
+    ws.append(["姓名", "申请入党时间", "列入培养对象的时间", "培养人"])
+    ws.append(["张三", dt.date(2025, 3, 1), dt.date(2025, 9, 1), "李四"])
+    wb.save(tmp_path / "名册.xlsx")
+    result = ingest(tmp_path / "名册.xlsx", registered, received=RECEIVED)
+    assert (result.status, result.branch, result.sheets[0]["item"]) == ("accepted", BRANCH, "A2"), \
+        [i.text() for i in result.issues]
+    assert result.sheets[0]["period"] == "2026"

@@ -64,6 +64,17 @@ def _text(value) -> str:
     return clean_text(value) if isinstance(value, str) else ""
 
 
+def _info_text(value) -> str:
+    """A cell above the header as text: a number typed into "年度：" | 2026 counts too."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, (int, float)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return _text(value)
+
+
 def _header_hits(keys: list[str]) -> dict[str, set]:
     hits: dict[str, set] = {}
     months = 0
@@ -314,7 +325,7 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
                             hint="表头应为一行列名（如 姓名、性别、出生年月…），请使用统一模板")]
     header_rows, keys, texts = found
     # the text above the header, from the cells as written (merged titles once, not per cell)
-    title_text = "  ".join(_text(v) for r in raw.rows[:header_rows[0] - 1] for v in r if _text(v))
+    title_text = "  ".join(_info_text(v) for r in raw.rows[:header_rows[0] - 1] for v in r if _info_text(v))
     item, ranked = recognise(name, title_text, keys)
     if any(w in name for w in SKIP_SHEETS) and recognise_title(title_text) is None:
         return None, [Issue("sheet-skipped", WARNING, "不是台账表（如填表说明），已跳过", sheet=name)]
