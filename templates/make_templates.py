@@ -72,6 +72,7 @@ def setup_document() -> docx.Document:
         style.paragraph_format.line_spacing = LINE if name != "Title" else Pt(40)
         if align is not None:
             style.paragraph_format.alignment = align
+        style.paragraph_format.keep_with_next = True       # a heading never ends a page (§4)
         ppr = style.element.get_or_add_pPr()
         for border in ppr.findall(qn("w:pBdr")):      # the default Title has a blue rule: not in 公文
             ppr.remove(border)
@@ -156,6 +157,20 @@ def fix_widths(table, widths_mm: list[float]) -> None:
             cell.width = Mm(widths_mm[min(index, len(widths_mm) - 1)])
 
 
+def print_rows(table, header_rows: int = 1, together: bool = False) -> None:
+    """§4: the header row repeated on every page (w:tblHeader), no row split across pages
+    (w:cantSplit); `together` keeps a small table whole on one page (and with what follows it)."""
+    for index, row in enumerate(table.rows):
+        trpr = row._tr.get_or_add_trPr()
+        trpr.append(parse_xml(f'<w:cantSplit {nsdecls("w")}/>'))
+        if index < header_rows:
+            trpr.append(parse_xml(f'<w:tblHeader {nsdecls("w")}/>'))
+        if together and index < len(table.rows) - 1:
+            for cell in row.cells:
+                for p in cell.paragraphs:
+                    p.paragraph_format.keep_with_next = True
+
+
 def table_text(table) -> None:
     for row in table.rows:
         for cell in row.cells:
@@ -190,6 +205,7 @@ def loop_table(document, heads: list[str], cells: list[str], loop: str, widths: 
     table.cell(3, 0).text = "{%tr endfor %}"
     if widths:
         fix_widths(table, widths)
+    print_rows(table)
     for row in table.rows:
         for c, cell in enumerate(row.cells):
             for p in cell.paragraphs:
@@ -210,14 +226,69 @@ def empty_note(document, condition: str) -> None:
     para(document, "{%p endif %}")
 
 
-def text_section(document, heading: str, var: str) -> None:
-    """A chapter of running text (plan, summary): one indented paragraph per line, then a page break."""
-    para(document, heading, style="Heading 1")
+def bookmark(paragraph, name: str, number: int) -> None:
+    """A bookmark around a paragraph (a chapter heading), for the contents' page references."""
+    p = paragraph._p
+    start = parse_xml(f'<w:bookmarkStart {nsdecls("w")} w:id="{number}" w:name="{name}"/>')
+    end = parse_xml(f'<w:bookmarkEnd {nsdecls("w")} w:id="{number}"/>')
+    ppr = p.find(qn("w:pPr"))
+    (ppr.addnext if ppr is not None else (lambda e: p.insert(0, e)))(start)
+    p.append(end)
+
+
+def chapter(document, heading: str, number: int):
+    """A Heading 1 with its bookmark tz_chN (the contents page refers to it)."""
+    p = para(document, heading, style="Heading 1")
+    bookmark(p, f"tz_ch{number}", 100 + number)
+    return p
+
+
+def contents_line(document, text: str, target: str) -> None:
+    """'一、支部基本情况 ………… 3': a PAGEREF field that LibreOffice and Word compute when they lay
+    the document out (the PDF always shows the real page)."""
+    p = para(document, text)
+    from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
+    p.paragraph_format.tab_stops.add_tab_stop(Mm(156), alignment=WD_TAB_ALIGNMENT.RIGHT, leader=WD_TAB_LEADER.DOTS)
+    p.add_run("\t")
+    for xml in (f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="begin"/></w:r>',
+                f'<w:r {nsdecls("w")}><w:instrText xml:space="preserve"> PAGEREF {target} \\h </w:instrText></w:r>',
+                f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="separate"/></w:r>',
+                f'<w:r {nsdecls("w")}><w:t>1</w:t></w:r>',
+                f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="end"/></w:r>'):
+        p._p.append(parse_xml(xml))
+
+
+def section(document, landscape: bool) -> None:
+    """A new section on a new page, landscape (a wide table) or back to portrait; the page numbers go on."""
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+    new = document.add_section(WD_SECTION.NEW_PAGE)
+    if landscape:
+        new.orientation = WD_ORIENT.LANDSCAPE
+        new.page_width, new.page_height = Mm(297), Mm(210)
+        new.top_margin, new.bottom_margin, new.left_margin, new.right_margin = Mm(25), Mm(25), Mm(30), Mm(25)
+        new.footer_distance = Mm(12)
+    else:
+        new.orientation = WD_ORIENT.PORTRAIT
+        new.page_width, new.page_height = Mm(210), Mm(297)
+        new.top_margin, new.bottom_margin = Mm(37), Mm(35)
+        new.left_margin, new.right_margin = Mm(28), Mm(26)
+        new.footer_distance = Mm(25)
+
+
+def text_section(document, heading: str, var: str, number: int | None = None) -> None:
+    """A chapter of running text (plan, summary): one indented paragraph per line, then a page break
+    — or, when there is nothing, one line and no page of its own."""
+    if number is None:
+        para(document, heading, style="Heading 1")
+    else:
+        chapter(document, heading, number)
     para(document, "{%p for line in " + var + " %}")
     para(document, "{{ line }}").paragraph_format.first_line_indent = Pt(32)
     para(document, "{%p endfor %}")
     empty_note(document, var)
+    para(document, "{%p if " + var + " %}")
     page_break(document)
+    para(document, "{%p endif %}")
 
 
 def record_book() -> docx.Document:
@@ -240,43 +311,64 @@ def record_book() -> docx.Document:
     for _ in range(4):
         para(d)
     para(d, "{{ college }}党委组织部制", align=c)
+    d.sections[0].different_first_page_header_footer = True        # the cover carries no page number
     page_break(d)
-    # contents
+    # contents: each chapter with the page it starts on
     para(d, "目　　录", style="Title")
     para(d)
     para(d, "{%p for chapter in chapters %}")
-    para(d, "{{ chapter.number }}　{{ chapter.title }}{{ chapter.note }}")
+    contents_line(d, "{{ chapter.number }}　{{ chapter.title }}{{ chapter.note }}", "{{ chapter.bookmark }}")
     para(d, "{%p endfor %}")
     page_break(d)
     # 一、支部基本情况
-    para(d, "一、支部基本情况", style="Heading 1")
+    chapter(d, "一、支部基本情况", 1)
     para(d, "{%p if basic %}")
     loop_table(d, ["项　目", "内　容"], ["{{ row.label }}", "{{ row.value }}"], "row in basic", [50, 106], 12)
     para(d, "{%p endif %}")
     empty_note(d, "basic")
-    page_break(d)
-    # 二、党员花名册
-    para(d, "二、党员花名册", style="Heading 1")
+    section(d, landscape=True)
+    # 二、党员花名册 (landscape: IDs, dates and phone numbers each on one line)
+    chapter(d, "二、党员花名册", 2)
     para(d, "{%p if members %}")
     para(d, "本支部共有党员 {{ members|length }} 名，其中正式党员 {{ full_members }} 名、预备党员 {{ members|length - full_members }} 名。"
             "（身份证号、联系电话已作脱敏处理。）")
     loop_table(d, ["序号", "姓名", "性别", "出生年月", "类别", "入党时间", "党员身份", "身份证号", "联系电话"],
                ["{{ m.n }}", "{{ m.name }}", "{{ m.sex }}", "{{ m.born }}", "{{ m.status }}", "{{ m.joined }}",
                 "{{ m.identity }}", "{{ m.id_card }}", "{{ m.phone }}"], "m in members",
-               [9, 15, 8, 14, 17, 18, 18, 33, 24], 9)
+               [12, 24, 10, 20, 22, 26, 26, 46, 32], 10.5)
     para(d, "{%p endif %}")
     empty_note(d, "members")
-    page_break(d)
-    text_section(d, "三、年度工作计划", "plan")
+    section(d, landscape=False)
+    text_section(d, "三、年度工作计划", "plan", 3)
     # 四、组织生活记录
-    para(d, "四、组织生活记录", style="Heading 1")
+    chapter(d, "四、组织生活记录", 4)
     para(d, "{%p for chapter in meeting_chapters %}")
     para(d, "{{ chapter.heading }}", style="Heading 2")
-    para(d, "{%p if not chapter.meetings %}")
-    para(d, "本年度无记录。")
+    para(d, "{%p if chapter.note %}")
+    para(d, "{{ chapter.note }}").paragraph_format.first_line_indent = Pt(32)
     para(d, "{%p endif %}")
     para(d, "{%p for m in chapter.meetings %}")
     para(d, "{{ m.heading }}", style="Heading 3")
+    para(d, "{%p if m.talk %}")
+    talk = d.add_table(rows=4, cols=4)
+    talk.style = "Table Grid"
+    talk.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for r, values in enumerate((("时　　间", "{{ m.when }}", "地　　点", "{{ m.place }}"),
+                                ("谈 话 人", "{{ m.host }}", "记 录 人", "{{ m.recorder }}"),
+                                ("谈话对象", "{{ m.expected }}", "", ""), ("谈话主题", "{{ m.topic }}", "", ""))):
+        for col, value in enumerate(values):
+            talk.cell(r, col).text = value
+        if values[2] == "":
+            merge(talk, r, 1, 3)
+    fix_widths(talk, [34, 46, 28, 48])
+    print_rows(talk, header_rows=0, together=True)
+    for row in talk.rows:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.style = "表格文字"
+                for run in p.runs:
+                    run.font.size = Pt(12)
+    para(d, "{%p else %}")
     table = d.add_table(rows=7, cols=4)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -291,13 +383,17 @@ def record_book() -> docx.Document:
         if values[2] == "":
             merge(table, r, 1, 3)
     fix_widths(table, [34, 46, 28, 48])
+    print_rows(table, header_rows=0, together=True)
     for r, row in enumerate(table.rows):
         for col, cell in enumerate(row.cells):
             for p in cell.paragraphs:
                 p.style = "表格文字"
                 for run in p.runs:
                     run.font.size = Pt(12)
-    para(d, "{{ m.body_label }}", bold=True)
+    para(d, "{%p endif %}")
+    para(d, "{%p if m.body %}")
+    para(d, "{{ m.body_label }}", bold=True).paragraph_format.keep_with_next = True
+    para(d, "{%p endif %}")
     para(d, "{%p for line in m.body %}")
     para(d, "{{ line }}").paragraph_format.first_line_indent = Pt(32)
     para(d, "{%p endfor %}")
@@ -310,7 +406,7 @@ def record_book() -> docx.Document:
     para(d, "{%p endfor %}")
     page_break(d)
     # 五～九: summaries
-    para(d, "五、党费收缴和使用情况", style="Heading 1")
+    chapter(d, "五、党费收缴和使用情况", 5)
     para(d, "{%p if dues.members %}")
     para(d, "全年应缴党费 {{ dues.due }} 元{{ dues.note }}。{{ dues.collection }}；{{ dues.use }}；{{ dues.activity }}。")
     loop_table(d, ["序号", "姓名", "月应缴（元）", "缴纳月数", "全年实缴（元）", "备注"],
@@ -318,30 +414,30 @@ def record_book() -> docx.Document:
                "p in dues.members", [12, 24, 28, 22, 30, 40], 10.5)
     para(d, "{%p endif %}")
     empty_note(d, "dues.members")
-    para(d, "六、党员联系服务群众", style="Heading 1")
+    chapter(d, "六、党员联系服务群众", 6)
     para(d, "联系群众 {{ service.contacts }} 人次，志愿服务 {{ service.activities|length }} 次"
             "（累计 {{ service.hours }} 小时），党员承诺 {{ service.promises }} 项，办理群众意见建议 {{ service.suggestions }} 件。")
     para(d, "{%p if service.activities %}")
     loop_table(d, ["日期", "活动名称", "参加党员", "时长（小时）"],
                ["{{ a.date }}", "{{ a.name }}", "{{ a.members }}", "{{ a.hours }}"], "a in service.activities",
-               [26, 50, 60, 20], 10.5)
+               [32, 46, 58, 20], 10.5)
     para(d, "{%p endif %}")
-    for number, title, var, heads, cells, widths in (
+    for chapter_number, (number, title, var, heads, cells, widths) in enumerate((
             ("七", "学习教育", "study", ["日期", "学习主题", "形式", "领学人", "人数"],
-             ["{{ r.date }}", "{{ r.topic }}", "{{ r.form }}", "{{ r.leader }}", "{{ r.count }}"], [24, 62, 24, 26, 20]),
+             ["{{ r.date }}", "{{ r.topic }}", "{{ r.form }}", "{{ r.leader }}", "{{ r.count }}"], [32, 54, 24, 26, 20]),
             ("八", "荣誉表彰", "honours", ["日期", "荣誉名称", "授予单位", "获奖对象"],
-             ["{{ r.date }}", "{{ r.name }}", "{{ r.by }}", "{{ r.who }}"], [24, 50, 36, 46]),
+             ["{{ r.date }}", "{{ r.name }}", "{{ r.by }}", "{{ r.who }}"], [32, 48, 34, 42]),
             ("九", "检查整改", "inspections", ["检查日期", "检查单位", "发现问题", "整改措施", "完成情况"],
              ["{{ r.date }}", "{{ r.by }}", "{{ r.problem }}", "{{ r.measure }}", "{{ r.state }}"],
-             [22, 28, 42, 42, 22])):
-        para(d, f"{number}、{title}", style="Heading 1")
+             [32, 26, 38, 38, 22])), 7):
+        chapter(d, f"{number}、{title}", chapter_number)
         para(d, "{%p if " + var + " %}")
         loop_table(d, heads, cells, "r in " + var, widths, 10.5)
         para(d, "{%p endif %}")
         empty_note(d, var)
     page_break(d)
-    text_section(d, "十、年度工作总结", "summary")
-    para(d, "附录　缺项提示", style="Heading 1")
+    text_section(d, "十、年度工作总结", "summary", 10)
+    chapter(d, "附录　缺项提示", 11)
     para(d, "对照《中国共产党支部工作条例（试行）》等规定，本年度以下组织生活次数不足，请支部核实补正：")
     para(d, "{%p if gaps %}")
     loop_table(d, ["项目", "要求", "实有", "缺少"], ["{{ g.name }}", "{{ g.rule }}", "{{ g.count }}", "{{ g.missing }}"],
@@ -350,14 +446,10 @@ def record_book() -> docx.Document:
     para(d, "{%p if not gaps %}")
     para(d, "本年度各项组织生活次数均符合要求。")
     para(d, "{%p endif %}")
-    page_break(d)
-    for _ in range(4):
-        para(d)
-    para(d, "以上记录共 {{ meeting_total }} 次会议（活动）。", align=c)
-    for _ in range(3):
-        para(d)
-    para(d, "支部书记（签字）：＿＿＿＿＿＿＿＿　　记录人（签字）：＿＿＿＿＿＿＿＿")
-    para(d)
+    # the closing lines and signatures stay together, after the last chapter (never a page of their own)
+    for text, align in (("", None), ("以上记录共 {{ meeting_total }} 次会议（活动）。", c), ("", None),
+                        ("支部书记（签字）：＿＿＿＿＿　记录人（签字）：＿＿＿＿＿", None), ("", None)):
+        para(d, text, align=align).paragraph_format.keep_with_next = True
     para(d, "年　　月　　日", align=WD_ALIGN_PARAGRAPH.RIGHT)
     return d
 
@@ -378,6 +470,7 @@ def dues_cards() -> docx.Document:
         for col, value in enumerate(values):
             info.cell(r, col).text = value
     fix_widths(info, [24, 60, 24, 48])
+    print_rows(info, header_rows=0, together=True)
     table_text(info)
     para(d)
     loop_table(d, ["月份", "计算基数（元）", "比例", "应缴（元）", "实缴（元）", "缴纳日期", "收缴人"],
@@ -390,6 +483,7 @@ def dues_cards() -> docx.Document:
     total.cell(1, 0).text = "实缴合计（大写）"
     total.cell(1, 1).text = "{{ c.capital }}"
     fix_widths(total, [40, 116])
+    print_rows(total, header_rows=0, together=True)
     table_text(total)
     para(d)
     para(d, "收缴人（签章）：＿＿＿＿＿＿　　党支部（盖章）", align=WD_ALIGN_PARAGRAPH.RIGHT)

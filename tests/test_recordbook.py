@@ -45,7 +45,7 @@ def texts(document) -> list[str]:
 
 def test_sections_in_order_and_empty_ones_say_so(book_ws):
     path = generate(book_ws, BRANCH, 2026, TODAY)
-    assert path == book_ws.outbox / "2026" / BRANCH / f"2026年{BRANCH}党支部工作记录本.docx"
+    assert path == book_ws.outbox / "2026" / BRANCH / f"2026年{BRANCH}工作记录本.docx"      # never 党支部党支部
     document = docx.Document(str(path))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert headings == ["一、支部基本情况", "二、党员花名册", "三、年度工作计划", "四、组织生活记录", "五、党费收缴和使用情况",
@@ -134,4 +134,15 @@ def test_pdf_has_pages_chinese_text_and_bookmarks(book_ws, college):
     walk(reader.outline)
     assert "四、组织生活记录" in titles and any(t.startswith("附录") for t in titles)
     assert any(t.startswith("（五）主题党日") for t in titles)          # nested: document → chapter → meeting type
-    assert reader.metadata.title == f"2026年{BRANCH}党支部工作记录本" and reader.metadata.author == BRANCH
+    assert reader.metadata.title == f"2026年{BRANCH}工作记录本" and reader.metadata.author == BRANCH
+
+
+@pytest.mark.parametrize("owner,title,name", [
+    ("机电工程系教工党支部", "党支部工作记录本", "机电工程系教工党支部工作记录本"),
+    ("机电工程系教工党支部", "支部党费收缴簿", "机电工程系教工党支部党费收缴簿"),
+    ("机电工程系教工党支部", "个人党费缴纳登记证", "机电工程系教工党支部个人党费缴纳登记证"),
+    ("机电工程学院党总支", "述职报告", "机电工程学院党总支述职报告"),
+    ("示例职业技术学院", "月度检查汇总表（3月）", "示例职业技术学院月度检查汇总表（3月）")])
+def test_document_names_never_repeat_the_branch_word(owner, title, name):
+    from pipeline.documents.render import document_name
+    assert document_name(owner, title) == name

@@ -100,9 +100,8 @@ def _meetings(ws: Workspace, branch: str, year: int) -> tuple[list[dict], list, 
                        "topic_label": "谈话主题" if talk else ("授课题目" if code == "B4" else "议　　题"),
                        "topic": r.get("议题") or "", "decision": r.get("决议事项") or "无",
                        "body_label": "谈话内容：" if talk else "会议内容：",
-                       "body": [line for line in (r.get("会议内容") or "").split("\n") if line.strip()]
-                               or ["（未提交会议内容记录）"],
-                       "photos": []}
+                       "body": [line for line in (r.get("会议内容") or "").split("\n") if line.strip()],
+                       "talk": talk, "photos": []}
             for k, photo in enumerate(r.get("照片") or [], 1):
                 path = ws.home / photo["file"]
                 if path.exists() and photo.get("type") in ("png", "jpg", "gif", "bmp"):
@@ -111,8 +110,11 @@ def _meetings(ws: Workspace, branch: str, year: int) -> tuple[list[dict], list, 
                     photos.append(path)
             meetings.append(meeting)
         total += len(meetings)
+        bare = sum(1 for m in meetings if not m["body"])
+        note = "本年度无记录。" if not meetings else \
+            (f"其中{bare}次只有登记表，未提交{'谈话' if code == 'B8' else '会议'}内容记录。" if bare else "")
         chapters.append({"heading": f"（{CN_NUMBERS[index]}）{name}（共 {len(meetings)} 次）", "meetings": meetings,
-                         "code": code})
+                         "code": code, "note": note})
     return chapters, photos, total
 
 
@@ -199,6 +201,8 @@ def book_context(ws: Workspace, branch: str, year: int, today: dt.date | None = 
         {"number": "九、", "title": "检查整改", "note": ""},
         {"number": "十、", "title": "年度工作总结", "note": "" if context["summary"] else "（本年度无记录）"},
         {"number": "附录", "title": "缺项提示", "note": f"（{len(context['gaps'])} 项）" if context["gaps"] else ""}]
+    for n, entry in enumerate(context["chapters"], 1):
+        entry["bookmark"] = f"tz_ch{n}"            # the headings' bookmarks: the contents show their pages
     return context
 
 
@@ -238,7 +242,7 @@ def generate_all(ws: Workspace, year: int, branches: list[str] | None = None, pd
             entry["docx"] = generate(ws, branch, year, today)
             if pdf:
                 entry["pdf"] = to_pdf(entry["docx"], entry["docx"].with_suffix(".pdf"),
-                                      title=f"{year}年{branch}{TITLE}", author=branch,
+                                      title=entry["docx"].stem, author=branch,
                                       subject=f"{ws.section('college').get('name', '')}{TITLE}", headings=HEADINGS)
         except ConversionError as exc:
             entry["error"] = f"PDF 未生成：{exc}"

@@ -46,12 +46,22 @@ def environment() -> SandboxedEnvironment:
     return SandboxedEnvironment(autoescape=True)
 
 
+def document_name(owner: str, title: str) -> str:
+    """<owner><title>, where a title that starts with the word ending the owner's name does not
+    repeat it (§4): 机电工程系教工党支部 + 党支部工作记录本 → 机电工程系教工党支部工作记录本, + 支部党费收缴簿
+    → 机电工程系教工党支部党费收缴簿 — never "党支部党支部" or "党支部支部"."""
+    for k in range(min(len(owner), len(title)), 1, -1):
+        if owner.endswith(title[:k]):
+            return owner + title[k:]
+    return owner + title
+
+
 def output_path(ws: Workspace, year: int, title: str, branch: str | None = None, ext: str = "docx",
                 college: str | None = None) -> Path:
     """outbox/<年度>/<支部>/<年度>年<支部><文书名>.docx — or outbox/<年度>/学院/… for college-wide outputs."""
     owner = branch or college or ""
     folder = ws.outbox / str(year) / safe_name(branch or COLLEGE_FOLDER)
-    return folder / (safe_name(f"{year}年{owner}{title}", "文书", limit=150) + f".{ext}")
+    return folder / (safe_name(f"{year}年{document_name(owner, title)}", "文书", limit=150) + f".{ext}")
 
 
 def render_docx(template: Path, build_context: Callable[[DocxTemplate], dict], target: Path) -> Path:

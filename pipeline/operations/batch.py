@@ -67,39 +67,40 @@ class Made:
     summary: dict | None = None
 
 
-def _with_pdf(path: Path, pdf: bool, title: str, author: str, headings=()) -> list[Path]:
-    """A document, and its PDF when asked: the one place a batch step turns a document into PDF."""
+def _with_pdf(path: Path, pdf: bool, author: str, headings=()) -> list[Path]:
+    """A document, and its PDF when asked: the one place a batch step turns a document into PDF.
+    The PDF's title is the file's name, which is the title inside (§4)."""
     from pipeline.documents.pdf import to_pdf
     if not pdf:
         return [path]
-    return [path, to_pdf(path, path.with_suffix(".pdf"), title=title, author=author, subject=title,
+    return [path, to_pdf(path, path.with_suffix(".pdf"), title=path.stem, author=author, subject=path.stem,
                          headings=list(headings))]
 
 
 def _record_book(ws, branch, year, today, pdf, inspections) -> Made:
-    from pipeline.documents.recordbook import HEADINGS, TITLE, generate
-    return Made(_with_pdf(generate(ws, branch, year, today), pdf, f"{year}年{branch}{TITLE}", branch, HEADINGS))
+    from pipeline.documents.recordbook import HEADINGS, generate
+    return Made(_with_pdf(generate(ws, branch, year, today), pdf, branch, HEADINGS))
 
 
 def _dues_register(ws, branch, year, today, pdf, inspections) -> Made:
-    from pipeline.documents.dues import REGISTER, dues_register
-    return Made(_with_pdf(dues_register(ws, branch, year, today), pdf, f"{year}年{branch}{REGISTER}", branch))
+    from pipeline.documents.dues import dues_register
+    return Made(_with_pdf(dues_register(ws, branch, year, today), pdf, branch))
 
 
 def _dues_cards(ws, branch, year, today, pdf, inspections) -> Made:
-    from pipeline.documents.dues import CARDS, dues_cards
-    return Made(_with_pdf(dues_cards(ws, branch, year, today=today), pdf, f"{year}年{branch}{CARDS}", branch))
+    from pipeline.documents.dues import dues_cards
+    return Made(_with_pdf(dues_cards(ws, branch, year, today=today), pdf, branch))
 
 
 def _dues_notice(ws, branch, year, today, pdf, inspections) -> Made:
-    from pipeline.documents.dues import NOTICE, dues_notice
-    return Made(_with_pdf(dues_notice(ws, branch, year, today), pdf, f"{year}年{branch}{NOTICE}", branch))
+    from pipeline.documents.dues import dues_notice
+    return Made(_with_pdf(dues_notice(ws, branch, year, today), pdf, branch))
 
 
 def _duty(ws, branch, year, today, pdf, inspections) -> Made:
-    from pipeline.documents.duty import REPORT, duty_report
+    from pipeline.documents.duty import duty_report
     report, lists_docx, lists_xlsx, context = duty_report(ws, branch, year, today, inspections())
-    paths = _with_pdf(report, pdf, f"{year}年{branch}{REPORT}", branch)
+    paths = _with_pdf(report, pdf, branch)
     summary = {"secretary": context["secretary"], "grade": context["vote_grade"],
                "vote": str(context["vote_value"]) if context["vote_value"] is not None else None,
                "average": str(context["average"])}
@@ -111,7 +112,7 @@ def _checks(ws, branch, year, today, pdf, inspections) -> Made:
     out = []
     for check in inspections():
         path = inspection_sheet(ws, check, today)
-        out += _with_pdf(path, pdf, f"{year}年{branch}月度检查表（{check.month}月）", branch)
+        out += _with_pdf(path, pdf, branch)
     return Made(out)
 
 
