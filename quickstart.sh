@@ -10,8 +10,11 @@ cd "$(dirname "$0")"
 mode="${1:-demo}"
 shift || true
 VENV="${TAIZHANG_VENV:-.venv}"
+# Fonts for printed documents (LEDGER-FORMATS.md §4): texlive-lang-chinese brings the Fandol family
+# (a real 仿宋/楷体/黑体/宋体 for simplified Chinese), fonts-liberation2 a Times-compatible serif for digits.
 SYSTEM_PACKAGES=(python3 python3-venv python3-pip libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-draw-nogui python3-uno
-                 fonts-noto-cjk fonts-wqy-zenhei fonts-arphic-ukai fonts-arphic-uming poppler-utils)
+                 fonts-noto-cjk fonts-wqy-zenhei fonts-arphic-ukai fonts-arphic-uming fonts-liberation2 texlive-lang-chinese
+                 poppler-utils)
 
 missing_system_packages() {
     local missing=()

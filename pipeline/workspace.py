@@ -61,6 +61,10 @@ max_file_mb = 50
 """ + "".join(f"{key} = {value}\n" for key, value in FUNDING_DEFAULTS.items()) + """\
 # 哪些荣誉算“七一”表彰（对荣誉名称的正则表达式，任一匹配即算）；获奖对象写党总支名称的奖给党总支
 award_patterns = [""" + ", ".join(f"'{p}'" for p in AWARD_PATTERNS) + "]\n"
+FONTS_FOLDER = "fonts"               # <workspace>/fonts: 仿宋_GB2312, 方正小标宋简体 … if the college has them
+FONTS_ENV = "TAIZHANG_FONTS_DIR"
+
+
 @dataclass
 class Workspace:
     home: Path
@@ -76,6 +80,8 @@ class Workspace:
                 config = tomllib.loads(config_path.read_text("utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise PipelineError(f"配置文件 {config_path} 格式有误：{exc}") from exc
+        if (root / FONTS_FOLDER).is_dir():          # the college's licensed fonts, for the PDFs (§4)
+            os.environ[FONTS_ENV] = str(root / FONTS_FOLDER)
         return cls(root, config)
 
     def init(self) -> list[Path]:

@@ -129,6 +129,8 @@ def template_workbook(item: Item) -> Workbook:
 
 
 def save_workbook(wb: Workbook, target: Path) -> Path:
+    from pipeline.documents.sheets import cjk_fonts
+    cjk_fonts(wb)
     buffer = io.BytesIO()
     wb.save(buffer)
     write_atomic(target, buffer.getvalue())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from copy import copy
 from decimal import Decimal
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -48,9 +49,25 @@ class Book:
         return _style(cell, **style)
 
     def save(self, target) -> None:
+        cjk_fonts(self.wb)
         buffer = io.BytesIO()
         self.wb.save(buffer)
         write_atomic(target, with_cached_values(buffer.getvalue(), self.wb.sheetnames, self.cached))
+
+
+SHEET_FONT = "宋体"          # Excel outputs: a CJK face (mapped like the documents' fonts), never Calibri
+
+
+def cjk_fonts(wb) -> None:
+    """Every written cell in SHEET_FONT (keeping its size, bold, colour): Chinese text in a Chinese face
+    and digits beside it that match, in Excel, WPS and the PDF alike."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value is not None and cell.font.name in (None, "Calibri"):
+                    font = copy(cell.font)
+                    font.name = SHEET_FONT
+                    cell.font = font
 
 
 def _style(cell, bold: bool = False, fill=None, border: bool = True, align: str | None = None, wrap: bool = False):

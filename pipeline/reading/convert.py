@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from pipeline import DATA
 
@@ -64,11 +65,26 @@ def _kill_group(proc: subprocess.Popen) -> None:
 FONTS_CONF = DATA / "fonts.conf"
 
 
+def fonts_conf() -> Path:
+    """Our font mapping; with a workspace fonts/ folder (the college's licensed faces), a config that
+    adds that folder first — the mapping names the requested face first, so those fonts win."""
+    folder = os.environ.get("TAIZHANG_FONTS_DIR")
+    if not folder or not Path(folder).is_dir():
+        return FONTS_CONF
+    import hashlib
+    target = Path(tempfile.gettempdir()) / f"tz-fonts-{hashlib.sha256(folder.encode()).hexdigest()[:12]}.conf"
+    text = (f'<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+            f'  <dir>{escape(folder)}</dir>\n  <include>{escape(str(FONTS_CONF))}</include>\n</fontconfig>\n')
+    if not target.exists() or target.read_text("utf-8") != text:
+        target.write_text(text, "utf-8")
+    return target
+
+
 def _group_kwargs() -> dict:
     """Own process group (killed whole on a hang) and our font aliases for 仿宋_GB2312 & co."""
     env = dict(os.environ)
     if os.name == "posix" and FONTS_CONF.exists() and "FONTCONFIG_FILE" not in env:
-        env["FONTCONFIG_FILE"] = str(FONTS_CONF)
+        env["FONTCONFIG_FILE"] = str(fonts_conf())
     if os.name == "posix":
         return {"start_new_session": True, "env": env, "preexec_fn": die_with_parent}
     return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP, "env": env}   # pragma: no cover
