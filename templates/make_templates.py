@@ -192,7 +192,7 @@ def page_break(document) -> None:
 
 
 def loop_table(document, heads: list[str], cells: list[str], loop: str, widths: list[float] | None = None,
-               font_size: float = 10.5):
+               font_size: float = 10.5, right: tuple[int, ...] = (), total: list[str] | None = None):
     """A table with a header row and one docxtpl row loop ({%tr for … %})."""
     table = document.add_table(rows=4, cols=len(heads))
     table.style = "Table Grid"
@@ -212,6 +212,22 @@ def loop_table(document, heads: list[str], cells: list[str], loop: str, widths: 
                 p.style = "表格文字"
                 for run in p.runs:
                     run.font.size = Pt(font_size)
+    if total is not None:                    # a 合计 row after the rows (bold, kept with them)
+        row = table.add_row()
+        trpr = row._tr.get_or_add_trPr()
+        trpr.append(parse_xml(f'<w:cantSplit {nsdecls("w")}/>'))
+        for c, text in enumerate(total):
+            cell = row.cells[c]
+            cell.text = text
+            for p in cell.paragraphs:
+                p.style = "表格文字"
+                for run in p.runs:
+                    run.font.size = Pt(font_size)
+                    run.bold = True
+    for row in table.rows[2:]:               # amounts right-aligned (the row template and the total)
+        for c in right:
+            for p in row.cells[c].paragraphs:
+                p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for cell in table.rows[0].cells:
         for p in cell.paragraphs:
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -475,7 +491,7 @@ def dues_cards() -> docx.Document:
     para(d)
     loop_table(d, ["月份", "计算基数（元）", "比例", "应缴（元）", "实缴（元）", "缴纳日期", "收缴人"],
                ["{{ r.month }}", "{{ r.base }}", "{{ r.rate }}", "{{ r.due }}", "{{ r.paid }}", "{{ r.day }}",
-                "{{ r.collector }}"], "r in c.rows", [16, 28, 16, 22, 22, 22, 30], 11)
+                "{{ r.collector }}"], "r in c.rows", [16, 28, 16, 22, 22, 22, 30], 11, right=(1, 3, 4))
     total = d.add_table(rows=2, cols=2)
     total.style = "Table Grid"
     total.cell(0, 0).text = "年度合计（小写）"
@@ -485,8 +501,11 @@ def dues_cards() -> docx.Document:
     fix_widths(total, [40, 116])
     print_rows(total, header_rows=0, together=True)
     table_text(total)
-    para(d)
-    para(d, "收缴人（签章）：＿＿＿＿＿＿　　党支部（盖章）", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    para(d, "{{ c.as_of }}")
+    para(d).paragraph_format.keep_with_next = True
+    para(d, "收缴人（签章）：＿＿＿＿＿＿　　党支部（盖章）", align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.keep_with_next = True
+    p = para(d, "年　　月　　日", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    p.paragraph_format.right_indent = Pt(32)
     para(d, "{%p endfor %}")
     return d
 
@@ -504,14 +523,17 @@ def dues_notice() -> docx.Document:
     p = para(d, "本支部共有交纳党费党员{{ count }}名，应缴党费{{ due }}元{{ bases_note }}。{{ collection }}。{{ use }}。")
     p.paragraph_format.first_line_indent = Pt(32)
     para(d, "二、党员个人交纳情况", style="Heading 1")
-    loop_table(d, ["序号", "姓名", "月应缴（元）", "已缴月数", "全年实缴（元）"],
-               ["{{ m.n }}", "{{ m.name }}", "{{ m.monthly }}", "{{ m.months }}", "{{ m.paid }}"], "m in members",
-               [16, 36, 36, 28, 40], 12)
+    loop_table(d, ["序号", "姓名", "月应缴（元）", "全年应缴（元）", "已缴月数", "全年实缴（元）"],
+               ["{{ m.n }}", "{{ m.name }}", "{{ m.monthly }}", "{{ m.due }}", "{{ m.months }}", "{{ m.paid }}"],
+               "m in members", [14, 30, 28, 30, 22, 32], 12, right=(2, 3, 4, 5),
+               total=["合计", "{{ count }}人", "", "{{ due }}", "", "{{ collected }}"])
     p = para(d, "公示期为{{ date }}至{{ until }}。如有疑问，请向支部组织委员反映。")
     p.paragraph_format.first_line_indent = Pt(32)
-    para(d)
-    para(d, "中共{{ branch }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    para(d, "{{ date }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    # GB/T 9704 7.3.5: the issuing body above the date, the date four characters from the right
+    for text, indent in (("", 0), ("", 0), ("中共{{ college }}{{ branch }}", 2), ("{{ date }}", 4)):
+        p = para(d, text, align=WD_ALIGN_PARAGRAPH.RIGHT)
+        p.paragraph_format.right_indent = Pt(16 * indent)
+        p.paragraph_format.keep_with_next = text != "{{ date }}"
     return d
 
 
@@ -534,8 +556,9 @@ def monthly_check() -> docx.Document:
     para(d, "{%p if not gaps %}")
     para(d, "本月自动检查项均符合要求。")
     para(d, "{%p endif %}")
-    para(d)
-    para(d, "检查人：＿＿＿＿＿＿　　支部书记：＿＿＿＿＿＿　　{{ date }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    para(d).paragraph_format.keep_with_next = True
+    para(d, "检查人：＿＿＿＿＿＿　　支部书记：＿＿＿＿＿＿", align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.keep_with_next = True
+    para(d, "{{ date }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
     return d
 
 

@@ -197,7 +197,7 @@ def test_filled_manual_sheet_counts(stores, tmp_path):
     before = results[0]
     assert any(o.score is None for o in before.outcomes)
     book = load_workbook(college)
-    assert book.sheetnames == ["检查排名", "方面得分", "人工评分"] and book["方面得分"]._charts
+    assert book.sheetnames == ["检查排名", "方面得分", "图表", "人工评分"] and book["图表"]._charts
     sheet = book["人工评分"]
     rows = list(sheet.iter_rows(min_row=4))
     for row in rows:

@@ -108,7 +108,7 @@ def test_monthly_check_and_duty_materials(demo_home):
     assert len(list(year.glob("*党总支/2026年*党总支述职报告.docx"))) == 6        # each 党总支's own
     assert len(list(year.glob("*党支部/2026年*问题清单责任清单整改清单.xlsx"))) == 20
     book = load_workbook(next((year / "学院").glob("*月度检查汇总表（10月）.xlsx")))
-    assert book.sheetnames == ["检查排名", "方面得分", "人工评分"] and book["方面得分"]._charts
+    assert book.sheetnames == ["检查排名", "方面得分", "图表", "人工评分"] and book["图表"]._charts
     assert next((year / "学院").glob("*书记述职评议考核汇总表.xlsx"))
 
 

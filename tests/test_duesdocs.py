@@ -169,8 +169,13 @@ def test_funds_pay_branch_and_general_branch_awards(registered, tmp_path):
             [dt.date(2026, 5, 4), "五四共建先进党支部", "团委", BRANCH]]
     assert ingest(write_book(tmp_path / "荣誉.xlsx", "E5", rows), registered, received=RECEIVED).status == "accepted"
     sheet = load_workbook(funds(registered, 2026), data_only=True).active
-    rows = {(r[1], r[2]): r for r in sheet.iter_rows(min_row=5, values_only=True) if r[2]}
+    rows, current = {}, None
+    for r in sheet.iter_rows(min_row=5, values_only=True):
+        current = r[1] or current                 # the 党总支 is written once, merged beside its rows
+        if r[2]:
+            rows[(current, r[2])] = r
     assert rows[(general, BRANCH)][6] == 2000
+    assert sheet["I3"].value == "单位：元" and any("审核" in str(c.value) for row in sheet.iter_rows() for c in row)
     assert rows[(general, "（党总支）")][6] == 3000 and rows[(general, "（党总支）")][8] == 8000
     others = [r[6] for (g, b), r in rows.items() if b not in (BRANCH, "（党总支）")]
     assert set(others) == {0}

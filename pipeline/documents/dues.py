@@ -43,7 +43,8 @@ def dues_register(ws: Workspace, branch: str, year: int, today: dt.date | None =
     sheet.title = "党费收缴簿"
     total_cell = _grid(out, sheet, book, ws, today)
     _money_flow(out, wb.create_sheet("上缴和使用"), book, total_cell)
-    _flags(out, wb.create_sheet("提示"), book)
+    if book.flags:                    # no sheet (and no printed page) holding only "无"
+        _flags(out, wb.create_sheet("提示"), book)
     _rates(out, wb.create_sheet("说明"), ws)
     target = output_path(ws, year, REGISTER, branch, "xlsx")
     out.save(target)
@@ -207,7 +208,10 @@ def _money_flow(out: Book, ws, book: BranchDues, collected_cell: str) -> None:
     for flag in book.account_flags:
         row += 1
         out.text(ws, row, 1, f"提示：{flag}", border=False)
-    for letter, width in zip("ABCDEFGH", (14, 26, 18, 14, 12, 10, 10, 12)):
+    if not book.flags:
+        row += 2
+        out.text(ws, row, 1, "本年度没有少缴、连续未交、大额自愿多交或一次补交超过6个月的情况。", border=False)
+    for letter, width in zip("ABCDEFGH", (14, 26, 18, 14, 12, 12, 12, 12)):
         ws.column_dimensions[letter].width = width
     print_setup(ws, "1:1", landscape=False)
 
@@ -219,15 +223,13 @@ def _flags(out: Book, ws, book: BranchDues) -> None:
         out.text(ws, r, 1, flag.kind)
         out.text(ws, r, 2, flag.name)
         out.text(ws, r, 3, flag.full, wrap=True)
-    if not book.flags:
-        out.text(ws, 2, 1, "无")
-    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width, ws.column_dimensions["C"].width = 12, 10, 90
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width, ws.column_dimensions["C"].width = 12, 10, 64
     ws.freeze_panes = "A2"
-    print_setup(ws, "1:1")
+    print_setup(ws, "1:1", landscape=False)
 
 
 def _rates(out: Book, ws, workspace: Workspace) -> None:
-    out.text(ws, 1, 1, "党费交纳比例（中组发〔2008〕3号；比例表为数据，调整时新增一行并写明生效日期）", bold=True, border=False)
+    out.text(ws, 1, 1, "党费交纳比例（依据中组发〔2008〕3号《关于中国共产党党费收缴、使用和管理的规定》）", bold=True, border=False)
     heads = ("生效日期", "类别", "基数下限（不含）", "基数上限（含）", "比例", "定额（元/月）", "依据")
     for c, head in enumerate(heads, 1):
         out.text(ws, 3, c, head, bold=True, fill=HEAD_FILL)
@@ -239,14 +241,19 @@ def _rates(out: Book, ws, workspace: Workspace) -> None:
         for c, value in enumerate(values, 1):
             out.text(ws, r, c, value, wrap=c == 7)
     row = 5 + len(workspace.dues.bands)
-    for line in ("说明：", "1. 月应缴 = 计算基数 × 比例（按整个基数适用一档比例，不分段累进），四舍五入到分（可在 taizhang.toml 中配置）。",
+    rounding = workspace.dues.rounding_text or "四舍五入到分"
+    for line in ("说明：", f"1. 月应缴 = 计算基数 × 比例（按整个基数适用一档比例，不分段累进），{rounding}。",
                  "2. 预备党员从支部大会接收之月起交纳党费；年中工资变动，从新工资发放之月起按新基数计算。",
-                 "3. “—”表示该月尚未入党，不需交纳；空白表示应交未交。",
+                 "3. “—”表示该月尚未入党，不需交纳；空白表示应交未交（或该月尚未到）。",
                  "4. 减免须经支部研究并报上级党委批准；自愿多交的部分计入实缴，单笔1000元以上单独登记、全额上缴。"):
-        out.text(ws, row, 1, line, border=False)
+        out.text(ws, row, 1, line, border=False, wrap=True)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=7)
+        ws.row_dimensions[row].height = 30 if line != "说明：" else 18
         row += 1
-    for letter, width in zip("ABCDEFG", (12, 8, 16, 16, 8, 14, 70)):
+    for letter, width in zip("ABCDEFG", (12, 8, 16, 16, 8, 14, 46)):
         ws.column_dimensions[letter].width = width
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=7)
+    print_setup(ws, "3:3", landscape=False)
 
 
 def rate_text_band(rate) -> str:
@@ -266,13 +273,20 @@ def card_context(book: BranchDues, member_filter: str | None = None) -> list[dic
             due = m.due.get(month)
             paid = m.paid.get(month)
             day = m.paid_on.get(month)
+            if month > book.last_month and paid is None:       # not yet come: blank, not "—" (not a member)
+                rows.append({"month": f"{month}月", "base": "", "rate": "", "due": "", "paid": "", "day": "",
+                             "collector": ""})
+                continue
             rows.append({"month": f"{month}月", "base": yuan(due.base) if due and due.base is not None else ("定额" if due else "—"),
                          "rate": rate_text(due) if due else "—", "due": yuan(due.amount) if due else "—",
                          "paid": yuan(paid) if paid is not None else "", "day": f"{day:%m-%d}" if day else "",
                          "collector": m.collector.get(month, "")})
         cards.append({"name": m.name, "branch": book.branch, "status": m.status or m.identity, "year": book.year,
                       "rows": rows, "due_total": yuan(m.due_total), "paid_total": yuan(m.paid_total),
-                      "capital": capital(m.paid_total), "note": book.bases_remark})
+                      "capital": capital(m.paid_total), "note": book.bases_remark,
+                      "as_of": f"注：统计截至{book.year}年{book.last_month}月；“—”表示该月尚未入党、不需交纳，"
+                               f"空白表示该月尚未到或未交纳。" if book.last_month < 12 else
+                               "注：“—”表示该月尚未入党、不需交纳；实缴空白表示应交未交。"})
     return cards
 
 
@@ -289,8 +303,9 @@ def dues_notice(ws: Workspace, branch: str, year: int, today: dt.date | None = N
     book = branch_dues(ws, branch, year, today)
     made = today or dt.date.today()
     members = [{"n": n, "name": m.name, "monthly": yuan(m.due[max(m.due)].amount) if m.due else "—",
-                "months": len(m.paid), "paid": yuan(m.paid_total)} for n, m in enumerate(book.members, 1)]
-    context = {"branch": branch, "year": year, "last_month": book.last_month, "members": members,
+                "due": yuan(m.due_total), "months": sum(1 for v in m.paid.values() if v > 0), "paid": yuan(m.paid_total)}
+               for n, m in enumerate(book.members, 1)]
+    context = {"branch": branch, "year": year, "college": ws.section("college").get("name", ""), "last_month": book.last_month, "members": members,
                "count": len(members), "collected": yuan(book.collected), "due": yuan(book.due),
                "collection": book.collection_text, "use": book.use_text,
                "date": f"{made.year}年{made.month}月{made.day}日", "bases_note": book.bases_remark,
@@ -358,6 +373,7 @@ def funds(ws: Workspace, year: int) -> Path:
     totals = {c: ZERO for c in range(4, 10)}
     for general in generals:
         branches = [r for r in registry if (r.get("党总支") or "") == general]
+        first = row
         for entry in branches:
             n += 1
             name = entry["党支部"]
@@ -391,14 +407,28 @@ def funds(ws: Workspace, year: int) -> Path:
             totals[8] += general_rate
             totals[9] += general_rate + general_award
             row += 1
+        if row - first > 1:              # the 党总支 named once, beside all its rows
+            sheet.merge_cells(start_row=first, start_column=2, end_row=row - 1, end_column=2)
+            sheet.cell(row=first, column=2).alignment = Alignment(vertical="center", wrap_text=True)
     out.text(sheet, row, 1, "合计", bold=True, fill=TOTAL_FILL)
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
     for col in range(4, 10):
         letter = get_column_letter(col)
         out.formula(sheet, row, col, f"=SUM({letter}5:{letter}{row - 1})", totals[col], "0" if col == 4 else MONEY,
                     bold=True, fill=TOTAL_FILL)
+    out.text(sheet, 3, 9, "单位：元", border=False, align="right")
+    row += 2
+    out.text(sheet, row, 1, "制表：＿＿＿＿＿＿　　审核：＿＿＿＿＿＿　　审批：＿＿＿＿＿＿", border=False)
+    sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
+    out.text(sheet, row, 7, "（党委组织部盖章）", border=False, align="center")
+    sheet.merge_cells(start_row=row, start_column=7, end_row=row, end_column=9)
+    out.text(sheet, row + 1, 7, "年　　月　　日", border=False, align="center")
+    sheet.merge_cells(start_row=row + 1, start_column=7, end_row=row + 1, end_column=9)
     for c, width in enumerate((5, 18, 26, 10, 13, 13, 13, 14, 13), 1):
         sheet.column_dimensions[get_column_letter(c)].width = width
+    sheet.merge_cells("A2:I2")
+    sheet.cell(row=2, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.row_dimensions[2].height = 32
     sheet.freeze_panes = "D5"
     print_setup(sheet, "4:4")
     target = output_path(ws, year, FUNDS, None, "xlsx", college=college)

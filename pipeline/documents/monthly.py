@@ -2,6 +2,7 @@
 ranking, branch × aspect with a native chart, and the 人工评分 sheet inspectors fill in)."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -38,7 +39,9 @@ def left_out(result: BranchCheck) -> str:
 
 
 def inspection_sheet(ws: Workspace, result: BranchCheck, today: dt.date | None = None) -> Path:
-    made = today or dt.date.today()
+    """The branch's 月度检查表, dated at the end of its month (or the day it was made, if earlier)."""
+    end = dt.date(result.year, result.month, calendar.monthrange(result.year, result.month)[1])
+    made = min(end, today or dt.date.today())
     rows = [{"id": o.point.id, "aspect": o.point.aspect, "text": o.point.text, "full": _n(o.point.score),
              "score": SHOWN_SCORE.get(o.state, _n(o.score)),
              "evidence": o.evidence + (f"（{o.state}，不计分）" if o.state in (NA, LATER) else "")}
@@ -49,7 +52,7 @@ def inspection_sheet(ws: Workspace, result: BranchCheck, today: dt.date | None =
     context = {"branch": result.branch, "year": result.year, "month": result.month, "rows": rows,
                "aspects": aspects, "total": _n(result.total), "full": _n(result.full), "rate": rate_text(result),
                "left_out": left_out(result),
-               "gaps": [f"{o.point.text}：{o.evidence}" for o in result.gaps],
+               "gaps": [f"{o.point.text}（{o.evidence}）" for o in result.gaps],
                "date": f"{made.year}年{made.month}月{made.day}日"}
     target = output_path(ws, result.year, f"{TITLE}（{result.month}月）", result.branch)
     return render_docx(template_path(ws, "monthly_check.docx"), lambda tpl: context, target)
@@ -87,31 +90,45 @@ def college_workbook(ws: Workspace, results: list[BranchCheck], year: int, month
         rank.column_dimensions[get_column_letter(c)].width = width
     rank.freeze_panes = "D4"
     print_setup(rank, "3:3")
-    _aspect_sheet(out, wb.create_sheet("方面得分"), ordered)
+    _aspect_sheet(out, wb.create_sheet("方面得分"), ordered, year, month)
     _manual_sheet(out, wb.create_sheet("人工评分"), results, standard, year, month)
     target = output_path(ws, year, f"{COLLEGE_TITLE}（{month}月）", None, "xlsx", college=college)
     out.save(target)
     return target
 
 
-def _aspect_sheet(out: Book, ws, results: list[BranchCheck]) -> None:
-    out.text(ws, 1, 1, "党支部", bold=True, fill=HEAD_FILL)
+def _aspect_sheet(out: Book, ws, results: list[BranchCheck], year: int, month: int) -> None:
+    """The branch × aspect table (titled, printable), and its chart on a sheet of its own, sized and
+    scaled to print as one whole page with every branch labelled."""
+    ws["A1"] = f"{year}年{month}月各党支部六个方面得分"
+    ws["A1"].font = Font(size=14, bold=True)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=1 + len(ASPECTS))
+    out.text(ws, 2, 1, "党支部", bold=True, fill=HEAD_FILL)
     for c, aspect in enumerate(ASPECTS, 2):
-        out.text(ws, 1, c, aspect, bold=True, fill=HEAD_FILL)
-    for r, result in enumerate(results, 2):
+        out.text(ws, 2, c, aspect, bold=True, fill=HEAD_FILL, align="center")
+    for r, result in enumerate(results, 3):
         out.text(ws, r, 1, result.branch)
         for c, aspect in enumerate(ASPECTS, 2):
             out.number(ws, r, c, result.aspect(aspect), "0.0")
+    ws.column_dimensions["A"].width = 26
+    for c in range(2, 2 + len(ASPECTS)):
+        ws.column_dimensions[get_column_letter(c)].width = 10
+    print_setup(ws, "2:2", landscape=False)
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
-    chart.title = "各党支部六个方面得分"
+    chart.title = f"{year}年{month}月各党支部六个方面得分"
     chart.y_axis.title = "得分"
-    data = Reference(ws, min_col=2, max_col=1 + len(ASPECTS), min_row=1, max_row=1 + len(results))
+    chart.x_axis.tickLblSkip = 1                 # every branch's name, not every other one
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    data = Reference(ws, min_col=2, max_col=1 + len(ASPECTS), min_row=2, max_row=2 + len(results))
     chart.add_data(data, titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + len(results)))
-    chart.height, chart.width = max(8, 0.6 * len(results)), 22
-    ws.add_chart(chart, "I2")
-    ws.column_dimensions["A"].width = 26
+    chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=2 + len(results)))
+    sheet = out.wb.create_sheet("图表")
+    chart.width, chart.height = 25, max(15, 0.75 * len(results))     # cm: one landscape page, a bar per branch
+    sheet.add_chart(chart, "A1")
+    print_setup(sheet, None)
+    sheet.page_setup.fitToHeight = 1
 
 
 def _manual_sheet(out: Book, ws, results: list[BranchCheck], standard, year: int, month: int) -> None:

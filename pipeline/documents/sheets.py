@@ -4,12 +4,14 @@ recalculating), print setup, and atomic saving."""
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
 from copy import copy
 from decimal import Decimal
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 
 from pipeline.core.files import write_atomic
 
@@ -50,6 +52,7 @@ class Book:
 
     def save(self, target) -> None:
         cjk_fonts(self.wb)
+        fit_rows(self.wb)
         buffer = io.BytesIO()
         self.wb.save(buffer)
         write_atomic(target, with_cached_values(buffer.getvalue(), self.wb.sheetnames, self.cached))
@@ -68,6 +71,36 @@ def cjk_fonts(wb) -> None:
                     font = copy(cell.font)
                     font.name = SHEET_FONT
                     cell.font = font
+
+
+def _text_width(text: str) -> float:
+    """Width in Excel's character units: a CJK character counts two."""
+    return sum(2.0 if ord(ch) > 0x2E80 else 1.1 for ch in text)
+
+
+def fit_rows(wb) -> None:
+    """Rows with wrapped text get the height their text needs: LibreOffice (the PDF) and WPS keep a
+    row's stored height, so without this the lines of a wrapped cell overlap the next row."""
+    for ws in wb.worksheets:
+        merged = {}
+        for rng in ws.merged_cells.ranges:
+            width = sum((ws.column_dimensions[get_column_letter(c)].width or 8.43)
+                        for c in range(rng.min_col, rng.max_col + 1))
+            merged[(rng.min_row, rng.min_col)] = width
+        for row in ws.iter_rows():
+            lines = 1
+            size = 11
+            for cell in row:
+                if not isinstance(cell.value, str) or not cell.alignment.wrap_text:
+                    continue
+                width = merged.get((cell.row, cell.column)) or \
+                    (ws.column_dimensions[get_column_letter(cell.column)].width or 8.43)
+                needed = sum(max(1, math.ceil(_text_width(part) / max(width - 1, 1))) for part in cell.value.split("\n"))
+                lines = max(lines, needed)
+                size = max(size, cell.font.sz or 11)
+            if lines > 1:
+                current = ws.row_dimensions[row[0].row].height
+                ws.row_dimensions[row[0].row].height = max(current or 0, lines * size * 1.35)
 
 
 def _style(cell, bold: bool = False, fill=None, border: bool = True, align: str | None = None, wrap: bool = False):
@@ -108,8 +141,10 @@ def with_cached_values(data: bytes, sheetnames: list[str], cached: dict) -> byte
     return out.getvalue()
 
 
-def print_setup(ws, title_rows: str, landscape: bool = True) -> None:
-    ws.print_title_rows = title_rows
+def print_setup(ws, title_rows: str | None, landscape: bool = True) -> None:
+    """A4, fitted to the page width, centred, page numbers; `title_rows` ("3:3") repeat on every page."""
+    if title_rows:
+        ws.print_title_rows = title_rows
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
