@@ -540,7 +540,9 @@ def dues_notice() -> docx.Document:
 def monthly_check() -> docx.Document:
     """月度检查表: every point with its score and the evidence or the gap."""
     d = setup_document()
-    para(d, "{{ branch }}月度检查表", style="Title")
+    para(d, "{%p for line in title_lines %}")
+    para(d, "{{ line }}", style="Title")
+    para(d, "{%p endfor %}")
     para(d, "（{{ year }}年{{ month }}月）", align=WD_ALIGN_PARAGRAPH.CENTER)
     para(d, "得分：{{ total }} 分，应得分 {{ full }} 分，得分率 {{ rate }}。{{ left_out }}")
     loop_table(d, ["方面", "得分", "应得分", "标准分"], ["{{ a.name }}", "{{ a.score }}", "{{ a.full }}", "{{ a.standard }}"],
@@ -565,7 +567,9 @@ def monthly_check() -> docx.Document:
 def duty_report() -> docx.Document:
     """述职报告 draft: the year's facts filled in, the secretary's own words marked 【请填写】."""
     d = setup_document()
-    para(d, "{{ title }}", style="Title")
+    para(d, "{%p for line in title_lines %}")
+    para(d, "{{ line }}", style="Title")
+    para(d, "{%p endfor %}")
     para(d, "述职人：{{ secretary }}", align=WD_ALIGN_PARAGRAPH.CENTER)
     para(d)
     para(d, "一、基本情况", style="Heading 1")
@@ -617,7 +621,9 @@ def issue_lists() -> docx.Document:
     section.top_margin, section.bottom_margin = Mm(25), Mm(25)
     section.left_margin, section.right_margin = Mm(25), Mm(25)
     section.footer_distance = Mm(12)
-    para(d, "{{ branch }}{{ year }}年度问题清单、责任清单、整改清单", style="Title")
+    para(d, "{%p for line in title_lines %}")
+    para(d, "{{ line }}", style="Title")
+    para(d, "{%p endfor %}")
     para(d, "（草稿：“原因分析”由支部填写后定稿）", align=WD_ALIGN_PARAGRAPH.CENTER)
     lists = (("一、问题清单", ["序号", "方面", "问题表现（事实和依据）", "来源", "原因分析"],
               ["{{ i.n }}", "{{ i.aspect }}", "{{ i.problem }}", "{{ i.source }}", "{{ i.cause }}"], "i in issues",
@@ -643,7 +649,9 @@ def issue_lists() -> docx.Document:
 def archive_index() -> docx.Document:
     """年终归档目录: the branches' archive PDFs with their page counts."""
     d = setup_document()
-    para(d, "{{ college }}{{ year }}年度党支部台账年终归档目录", style="Title")
+    para(d, "{%p for line in title_lines %}")
+    para(d, "{{ line }}", style="Title")
+    para(d, "{%p endfor %}")
     para(d)
     loop_table(d, ["序号", "党支部", "文书数", "页数"], ["{{ r.n }}", "{{ r.branch }}", "{{ r.docs }}", "{{ r.pages }}"],
                "r in rows", [16, 92, 24, 24], 12)

@@ -26,7 +26,7 @@ from pipeline.core.issues import PipelineError
 from pipeline.core.values import as_date
 from pipeline.dues.ledger import branch_dues
 from pipeline.documents.recordbook import REQUIREMENTS, branch_info
-from pipeline.documents.render import output_path, render_docx, template_path
+from pipeline.documents.render import output_path, render_docx, template_path, title_lines
 from pipeline.documents.sheets import HEAD_FILL, Book, print_setup
 from pipeline.workspace import Workspace
 
@@ -243,7 +243,9 @@ def duty_context(ws: Workspace, branch: str, year: int, today: dt.date, checks: 
     problems = year_problems(checks, vote_rows, open_items)
     months = int(ws.section("assessment").get("rectify_months", 3))
     return {
-        "title": f"{branch}书记{year}年度抓党建工作述职报告", "secretary": secretary, "branch": branch, "year": year,
+        "title": f"{branch}书记{year}年度抓党建工作述职报告",
+        "title_lines": title_lines(f"{branch}书记", f"{year}年度抓党建工作述职报告"),
+        "secretary": secretary, "branch": branch, "year": year,
         "unit": "本支部",
         "facts": {
             "members": f"本支部现有党员{len(roster)}名，其中正式党员{full}名、预备党员{len(roster) - full}名；"
@@ -275,7 +277,8 @@ def duty_report(ws: Workspace, branch: str, year: int, today: dt.date | None = N
     context = duty_context(ws, branch, year, today, checks)
     report = render_docx(template_path(ws, "duty_report.docx"), lambda tpl: context,
                          output_path(ws, year, REPORT, branch))
-    lists = {"branch": branch, "year": year, **{k: context[k] for k in ("issues", "duties", "fixes")}}
+    lists = {"branch": branch, "year": year, **{k: context[k] for k in ("issues", "duties", "fixes")},
+             "title_lines": title_lines(f"{branch}{year}年度", "问题清单、责任清单、整改清单", width=31)}
     lists_docx = render_docx(template_path(ws, "issue_lists.docx"), lambda tpl: lists, output_path(ws, year, LISTS, branch))
     lists_xlsx = _lists_workbook(ws, branch, year, lists)
     return report, lists_docx, lists_xlsx, context
@@ -443,12 +446,15 @@ def duty_report_general(ws: Workspace, general: str, year: int, today: dt.date |
         row["direct"], row["duty"] = "党总支书记及相关党支部书记", "督促、指导所属党支部整改，跟踪销号"
     for row in lists["fixes"]:
         row["owner"] = f"党总支书记 {secretary}" if secretary else "党总支书记"
-    context = {"title": f"{general}{year}年度抓党建工作述职报告", "secretary": secretary or "【请填写：党总支书记】",
+    context = {"title": f"{general}{year}年度抓党建工作述职报告",
+               "title_lines": title_lines(general, f"{year}年度抓党建工作述职报告"),
+               "secretary": secretary or "【请填写：党总支书记】",
                "branch": general, "unit": "本党总支", "year": year, "facts": facts, "meetings": meetings, "checks": trend,
                "problems": [p.text for p in problems] or ["本年度所属党支部月度检查未发现问题。"],
                "vote": vote_rows, "vote_note": "表中为所属各党支部书记的民主测评结果。",
                "date": f"{today.year}年{today.month}月{today.day}日"}
     report = render_docx(template_path(ws, "duty_report.docx"), lambda tpl: context, output_path(ws, year, REPORT, general))
-    data = {"branch": general, "year": year, **lists}
+    data = {"branch": general, "year": year, **lists,
+            "title_lines": title_lines(f"{general}{year}年度", "问题清单、责任清单、整改清单", width=31)}
     lists_docx = render_docx(template_path(ws, "issue_lists.docx"), lambda tpl: data, output_path(ws, year, LISTS, general))
     return report, lists_docx, _lists_workbook(ws, general, year, data)

@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from pipeline.checking.monthly import ASPECTS, LATER, NA, PENDING, BranchCheck, check_all, load_standard
-from pipeline.documents.render import output_path, render_docx, template_path
+from pipeline.documents.render import output_path, render_docx, template_path, title_lines
 from pipeline.documents.sheets import HEAD_FILL, Book, print_setup
 from pipeline.workspace import Workspace
 
@@ -50,6 +50,7 @@ def inspection_sheet(ws: Workspace, result: BranchCheck, today: dt.date | None =
                 "standard": _n(sum((o.point.score for o in result.outcomes if o.point.aspect == a), Decimal(0)))}
                for a in ASPECTS]
     context = {"branch": result.branch, "year": result.year, "month": result.month, "rows": rows,
+               "title_lines": title_lines(result.branch, TITLE),
                "aspects": aspects, "total": _n(result.total), "full": _n(result.full), "rate": rate_text(result),
                "left_out": left_out(result),
                "gaps": [f"{o.point.text}（{o.evidence}）" for o in result.gaps],

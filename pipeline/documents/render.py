@@ -56,6 +56,19 @@ def document_name(owner: str, title: str) -> str:
     return owner + title
 
 
+def title_lines(*parts: str, width: int = 20) -> list[str]:
+    """A title set on as few lines as it needs, broken only between its parts (a branch name, a
+    year, the document's name) — never "…抓 / 党建工作述职报告". `width`: characters a line holds
+    (2号 on the 156 mm 版心: 20; landscape 247 mm: 31)."""
+    lines: list[str] = []
+    for part in (p for p in parts if p):
+        if lines and len(lines[-1]) + len(part) <= width:
+            lines[-1] += part
+        else:
+            lines.append(part)
+    return lines
+
+
 def output_path(ws: Workspace, year: int, title: str, branch: str | None = None, ext: str = "docx",
                 college: str | None = None) -> Path:
     """outbox/<年度>/<支部>/<年度>年<支部><文书名>.docx — or outbox/<年度>/学院/… for college-wide outputs."""

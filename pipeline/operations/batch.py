@@ -303,11 +303,12 @@ def _label(title: str) -> str:
 
 def _index(ws: Workspace, year: int, pages: list, folder: Path) -> Path:
     from pipeline.documents.pdf import to_pdf
-    from pipeline.documents.render import render_docx, template_path
+    from pipeline.documents.render import render_docx, template_path, title_lines
     college = ws.section("college").get("name", "")
     rows = [{"n": n, "branch": branch, "pages": count, "docs": len(titles)} for n, (branch, count, titles)
             in enumerate(pages, 1)]
-    context = {"college": college, "year": year, "rows": rows, "total": sum(p for _, p, _ in pages)}
+    context = {"college": college, "year": year, "rows": rows, "total": sum(p for _, p, _ in pages),
+               "title_lines": title_lines(f"{college}{year}年度", "党支部台账年终归档目录")}
     docx_path = render_docx(template_path(ws, "archive_index.docx"), lambda tpl: context,
                             folder / f"{year}年{safe_name(college)}年终归档目录.docx")
     return to_pdf(docx_path, docx_path.with_suffix(".pdf"), title=f"{year}年{college}年终归档目录", author=college,
