@@ -710,3 +710,18 @@ def test_recovery_releases_the_exact_reservation_and_its_temporary_files(home):
     reopened.close()
     assert placeholder.name == "同名(7).xlsx" and not placeholder.exists()
     assert sorted(p.name for p in archive.iterdir()) == ["同名.xlsx"]
+
+
+def test_a_receipt_masks_an_id_number_it_quotes(registered, tmp_path):
+    """The .txt receipt lies in a shared folder: a wrong ID number is pointed at by its cell, not echoed."""
+    from pipeline.operations.ingest import ingest
+    from pipeline.samples.college import make_college
+    from pipeline.samples.demo import roster_rows
+
+    from .conftest import RECEIVED, write_book
+    rows = roster_rows(make_college(2026).branch(BRANCH))[:2]
+    rows[0][5] = rows[0][5][:-1] + ("0" if rows[0][5][-1] != "0" else "1")     # a wrong check digit
+    result = ingest(write_book(tmp_path / "花名册.xlsx", "A1", rows), registered, received=RECEIVED)
+    text = Path(result.receipt).read_text("utf-8-sig")
+    assert result.status == "rejected" and "身份证号校验位不符" in text
+    assert rows[0][5] not in text and rows[0][5][:4] + "*" * 10 + rows[0][5][-4:] in text

@@ -96,7 +96,8 @@ def inspect_file(path: Path, limits: Limits = Limits()) -> tuple[str | None, lis
         kind = "PDF 文件" if head.startswith(b"%PDF") else _sniff_text(head)
         what = "Word 文档" if suffix in WORD_FAMILY else "Excel 工作簿"
         return None, [_file_issue("file-not-excel", f"文件内容不是{what}，而是{kind}，只是扩展名为“{suffix}”",
-                                  f"请在 Excel/WPS/Word 中打开后“另存为”{what}（.xlsx/.docx）")]
+                                  f"请在 {'Word/WPS' if suffix in WORD_FAMILY else 'Excel/WPS'} 中打开后"
+                                  f"“另存为”{what}（{'.docx' if suffix in WORD_FAMILY else '.xlsx'}）")]
     return _inspect_zip(path, limits)
 
 
