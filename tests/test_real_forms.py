@@ -215,7 +215,7 @@ def test_rows_that_are_not_data_are_skipped_and_said(registered, tmp_path):
     result = ingest(path, registered, received=RECEIVED)
     assert result.status == "accepted", [i.text() for i in result.issues]
     skipped = [i.message for i in result.issues if i.code == "row-skipped"]
-    assert skipped == ["第3行为“必填/选填”标记行，未作为数据", "第5行为括号中的说明，未作为数据", "第6行为注释或落款，未作为数据"]
+    assert skipped == ["第3行为“必填/选填”标记行，未作为数据", "第5行为括号中的说明，未作为数据", "第6行为注释，未作为数据"]
     assert len(registered.store.active_records("D1", BRANCH)) == 1
 
 
@@ -264,3 +264,35 @@ def test_label_and_value_in_neighbouring_cells(registered, tmp_path):
     assert (result.status, result.branch, result.sheets[0]["item"]) == ("accepted", BRANCH, "A2"), \
         [i.text() for i in result.issues]
     assert result.sheets[0]["period"] == "2026"
+
+
+def test_an_error_in_a_merged_cell_is_marked_and_answered(registered, tmp_path):
+    """Review finding: an error in a merged cell crashed the marked copy and left no receipt."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["组织生活登记表"])
+    ws.append([f"党支部：{BRANCH}"])
+    ws.append(["会议类型", "日期", "地点", "主持人", "记录人", "应到人数", "实到人数", "议题"])
+    ws.append(["支部委会议", dt.date(2026, 3, 5), "室", "张三", "李四", 5, 5, "研究"])
+    ws.append([None, dt.date(2026, 3, 6), "室", "张三", "李四", 5, 5, "研究二"])
+    ws.merge_cells("A4:A5")
+    wb.save(tmp_path / "会议.xlsx")
+    result = ingest(tmp_path / "会议.xlsx", registered, received=RECEIVED)
+    assert result.status == "rejected"
+    assert "会议类型" in Path(result.receipt).read_text("utf-8-sig")
+    from openpyxl import load_workbook
+    marked = load_workbook(result.annotated)
+    assert marked["Sheet"]["A4"].comment is not None
+
+
+@pytest.mark.parametrize("label", ["本月合计", "本页小计", "应缴党费合计", "共计"])
+def test_a_total_row_is_never_a_member(registered, tmp_path, label):
+    """Review finding: "本月合计" in the 姓名 column was stored as a member and doubled the total."""
+    path = _book(tmp_path / "收缴.xlsx", [["姓名", "月份", "实缴金额", "所在党支部"],
+                                          ["张三", "2026-03", 25, BRANCH], ["李四", "2026-03", 30, BRANCH],
+                                          [label, None, 55, None], [None, "填报日期：2026年4月1日", None, None],
+                                          [None, None, "（盖章）", None]],
+                 title="党费收缴登记表")
+    result = ingest(path, registered, received=RECEIVED, year=2026)
+    assert result.status == "accepted", [i.text() for i in result.issues]
+    assert sorted(r["姓名"] for r in registered.store.active_records("C2", BRANCH)) == ["张三", "李四"]

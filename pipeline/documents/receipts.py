@@ -12,7 +12,6 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from pipeline.core.formats import ITEMS
@@ -85,10 +84,13 @@ def annotate_workbook(source: Path, issues: list[Issue], target: Path) -> Path |
     for issue in issues:
         if not (issue.sheet and issue.cell and issue.sheet in wb.sheetnames):
             continue
-        cell = wb[issue.sheet][issue.cell]
-        if type(cell).__name__ == "MergedCell":
-            col, row = coordinate_from_string(issue.cell)
-            cell = wb[issue.sheet].cell(row=row, column=cell.column)
+        sheet = wb[issue.sheet]
+        cell = sheet[issue.cell]
+        if type(cell).__name__ == "MergedCell":          # the merged range's top-left cell holds it
+            top = next((r for r in sheet.merged_cells.ranges if issue.cell in r), None)
+            if top is None:
+                continue
+            cell = sheet.cell(row=top.min_row, column=top.min_col)
         cell.fill = ERROR_FILL if issue.is_error else WARNING_FILL
         note = ("【错误】" if issue.is_error else "【提示】") + issue.message + (f"\n{issue.hint}" if issue.hint else "")
         if cell.comment is not None and cell.comment.author == "台账校验":

@@ -365,7 +365,12 @@ def _write_receipts(result: Result, ws: Workspace, owner: str) -> None:
     from pipeline.documents.receipts import annotate_document, annotate_workbook, text_receipt
     if result.annotated is not None:
         annotate = annotate_workbook if result.annotated.suffix == ".xlsx" else annotate_document
-        if entry_kind(result.stored) != "file" or annotate(result.stored, result.issues, result.annotated) is None:
+        try:
+            made = entry_kind(result.stored) == "file" and annotate(result.stored, result.issues, result.annotated)
+        except Exception as exc:             # a marked copy never stands in the way of the text receipt
+            log.warning("回执副本未能生成（%s）：%s", result.file, exc)
+            made = None
+        if not made:
             result.annotated = None          # its reservation is released by `finish`
     text = text_receipt(result).encode("utf-8-sig")   # BOM: Notepad on Windows reads it right
     fill_bytes(result.receipt, text, owner)

@@ -279,13 +279,23 @@ def read_info(text: str, registered: tuple[str, ...]) -> dict:
 _FOOTERS = tuple(fold(w) for w in FOOTER_WORDS)
 
 
+_TOTAL_WORDS = re.compile(r"合计|小计|总计|共计")
+_SIGN_OFF = re.compile(r"盖章|签字|签名|^(填报|填表|报送|制表)(日期|时间|人)|^日期[:：]|^年月日$")
+
+
 def _is_footer(values: list) -> bool:
-    for v in values:
-        if v is None or v == "":
-            continue
-        text = re.sub(r"\s", "", fold(str(v)))
-        return text.startswith(_FOOTERS)
-    return False
+    """A total row (合计, 本月合计, 本页小计 … in its first text cell) or a sign-off row (a sparse row
+    with 盖章, 签字, 填报日期, 年 月 日): not data."""
+    cells = [v for v in values if v is not None and str(v).strip()]
+    if not cells:
+        return False
+    texts = [re.sub(r"\s", "", fold(str(v))) for v in cells]
+    if texts[0].startswith(_FOOTERS):
+        return True
+    first_text = next((t for t, v in zip(texts, cells) if isinstance(v, str)), "")
+    if _TOTAL_WORDS.search(first_text):
+        return True
+    return len(cells) <= 3 and any(isinstance(v, str) and _SIGN_OFF.search(t) for t, v in zip(texts, cells))
 
 
 def _columns(item: Item, keys: list[str], texts: list[str], grid_allowed: bool) -> list[Column]:
@@ -423,7 +433,8 @@ def _not_data(values: list, content_columns: tuple[int, ...], first: bool = Fals
     if len(cells) == 1 and re.match(r"^[（(【\[].*[）)】\]]$", cells[0]):
         return "为括号中的说明"
     if _is_footer(values):
-        return "为注释或落款" if cells[0].startswith(("注", "说明", "备注")) else "为合计或落款"
+        # a note is said in the receipt; totals and sign-offs are what every form has (not worth a line)
+        return "为注释" if cells[0].startswith(("注", "说明", "备注")) else None
     for index in content_columns:
         if index < len(values):
             value = values[index]
