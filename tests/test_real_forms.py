@@ -7,6 +7,7 @@ verdict. A rejection must name errors of one item only, each actionable."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 import json
 from pathlib import Path
 
@@ -34,7 +35,7 @@ EXPECTED = {
     5: ("A4", "accepted", {"derived"}),                            # 组织关系转出: the other party is 转入单位
     6: ("B1", "accepted", {"column-unknown"}),                     # 会议名称 "2023年第二季度支部党员大会"
     7: ("B5", "rejected", {"missing-column"}),                     # 主题党日 list has no 主持人 column
-    8: ("B1", "rejected", {"missing-column"}),                     # no 议题 column
+    8: ("B", "rejected", {"missing-column"}),                      # 活动名称 is the topic: no 会议类型 column
     9: (None, "rejected", {"no-ledger"}),                          # salary components: no base, no dues
     10: ("C1", "accepted", {"derived"}),                           # 离退休党费计算基数: 党员身份 from the title
     11: ("C2", "accepted", {"column-unknown"}),                    # online payments
@@ -145,7 +146,7 @@ def test_a_roster_missing_optional_columns_is_still_a_roster(registered, tmp_pat
     record = registered.store.active_records("A1", BRANCH)[0]
     assert (record["性别"], record["出生年月"]) == ("男", dt.date(1985, 6, 15))
     derived = next(i for i in result.issues if i.code == "derived")
-    assert "性别（按身份证号）" in derived.message and "党员身份（按支部类型，记为“在职教职工”）" in derived.message
+    assert "性别（按身份证号）" in derived.message and "党员身份（按支部类型记为“在职教职工”1人）" in derived.message
 
 
 def test_a_list_of_names_and_branches_is_not_taken_for_anything(registered, tmp_path):
@@ -296,3 +297,105 @@ def test_a_total_row_is_never_a_member(registered, tmp_path, label):
     result = ingest(path, registered, received=RECEIVED, year=2026)
     assert result.status == "accepted", [i.text() for i in result.issues]
     assert sorted(r["姓名"] for r in registered.store.active_records("C2", BRANCH)) == ["张三", "李四"]
+
+
+# --- findings of the independent review (each failed before its fix) ------------------------------
+
+def _roster_in(registered, tmp_path):
+    from pipeline.samples.college import make_college
+    from pipeline.samples.demo import roster_rows
+
+    from .conftest import write_book
+    rows = roster_rows(make_college(2026).branch(BRANCH))
+    assert ingest(write_book(tmp_path / "花名册.xlsx", "A1", rows), registered, received=RECEIVED).status == "accepted"
+    return rows
+
+
+def test_a_short_list_never_replaces_the_roster(registered, tmp_path):
+    rows = _roster_in(registered, tmp_path)
+    committee = [["姓名", "党内职务", "性别", "出生年月", "入党时间", "转正时间", "联系电话"]] + \
+        [[r[1], "委员", r[2], r[4], r[8], r[9], None] for r in rows[:5]]
+    result = ingest(_book(tmp_path / "支委名单.xlsx", committee, title="支部委员会成员名单"), registered,
+                    received=RECEIVED, folder_branch=BRANCH)
+    assert result.status == "rejected" and "ledger-shrinks" in {i.code for i in result.errors}
+    assert len(registered.store.roster(BRANCH, 2026)) == len(rows)
+    # titled as the roster, it replaces it, and says who is no longer in it
+    titled = ingest(_book(tmp_path / "新花名册.xlsx", committee, title="党员花名册"), registered,
+                    received=RECEIVED, folder_branch=BRANCH)
+    warning = next(i for i in titled.issues if i.code == "ledger-shrinks")
+    assert titled.status == "accepted" and rows[5][1] in warning.message
+
+
+def test_a_roster_in_two_sheets_is_stored_whole(registered, tmp_path):
+    from pipeline.samples.college import make_college
+    from pipeline.samples.demo import roster_rows
+    rows = roster_rows(make_college(2026).branch(BRANCH))
+    head = ["序号", "姓名", "性别", "民族", "出生年月", "身份证号", "学历", "人员类别", "入党时间", "转正时间", "党员身份"]
+    wb = Workbook()
+    for title, part in (("正式党员", [r for r in rows if r[7] == "正式党员"]),
+                        ("预备党员", [r for r in rows if r[7] == "预备党员"])):
+        sheet = wb.create_sheet(title)
+        sheet.append([f"{BRANCH}党员花名册（{title}）"])
+        sheet.append(head)
+        for r in part:
+            sheet.append(r[:11])
+    wb.remove(wb["Sheet"])
+    wb.save(tmp_path / "花名册.xlsx")
+    result = ingest(tmp_path / "花名册.xlsx", registered, received=RECEIVED)
+    assert result.status == "accepted", [i.text() for i in result.errors]
+    assert len(registered.store.roster(BRANCH, 2026)) == len(rows)
+
+
+def test_the_branch_column_wins_and_a_conflict_is_said(registered, tmp_path):
+    other = "教务处党支部"
+    rows = [["姓名", "所在党支部", "申请入党时间", "列入培养对象的时间"], ["张三", other, dt.date(2025, 3, 1), dt.date(2025, 9, 1)]]
+    said = ingest(_book(tmp_path / "a.xlsx", rows, title=f"{BRANCH}入党积极分子名册"), registered, received=RECEIVED)
+    assert said.status == "rejected" and "branch-conflict" in {i.code for i in said.errors}
+    folder = ingest(_book(tmp_path / "b.xlsx", rows, title="入党积极分子名册"), registered, received=RECEIVED,
+                    folder_branch=BRANCH)
+    assert folder.status == "rejected" and "branch-conflict" in {i.code for i in folder.errors}
+    assert registered.store.active_records("A2", other) == []
+
+
+def test_dues_identity_comes_from_the_roster_then_the_title_never_a_branch_name(registered, tmp_path):
+    _roster_in(registered, tmp_path)
+    roster = {m.name: m for m in registered.store.roster(BRANCH, 2026)}
+    name = next(n for n, m in roster.items() if m.identity == "在职教职工")
+    rows = [["姓名", "计算基数", "所在党支部"], [name, "4000.00", BRANCH]]
+    result = ingest(_book(tmp_path / "基数.xlsx", rows, title="2026年党费基数核定表"), registered, received=RECEIVED)
+    assert result.status == "accepted", [i.text() for i in result.issues]
+    record = next(r for r in registered.store.active_records("C1", BRANCH, "2026") if r["姓名"] == name)
+    assert (record["党员身份"], record["月应缴党费"]) == ("在职教职工", Decimal("40.00"))
+    assert "按花名册1人" in next(i for i in result.issues if i.code == "derived").message
+
+
+def test_a_staff_member_of_a_student_branch_pays_by_salary(registered, tmp_path):
+    branch = "软件技术专业群学生党支部"
+    rows = [["姓名", "计算基数", "所在党支部"], ["宋军飞", "12049.09", branch]]
+    result = ingest(_book(tmp_path / "基数.xlsx", rows, title="2026年党费基数核定表"), registered, received=RECEIVED)
+    assert result.status == "accepted", [i.text() for i in result.issues]
+    record = registered.store.active_records("C1", branch, "2026")[0]
+    assert (record["党员身份"], record["月应缴党费"]) == ("在职教职工", Decimal("240.98"))
+
+
+def test_two_columns_for_one_field_and_data_without_a_header_are_said(registered, tmp_path):
+    rows = [["党员姓名", "联系对象", "联系时间", "联系内容", "内容", "所在党支部", None],
+            ["张三", "学生甲", dt.date(2026, 3, 1), "谈心", "补充说明", BRANCH, "无列名的内容"]]
+    result = ingest(_book(tmp_path / "联系.xlsx", rows), registered, received=RECEIVED)
+    note = next(i for i in result.issues if i.code == "column-unknown").message
+    assert "内容" in note and "第G列（没有列名）" in note
+
+
+def test_a_month_only_joining_date_is_taken_as_the_first_with_a_warning(registered, tmp_path):
+    rows = [["姓名", "性别", "出生年月", "入党年月", "转正年月", "人员类别", "党员身份", "所在党支部"],
+            ["张三", "男", "1985-06", "2014.07", "2015.07", "正式党员", "在职", BRANCH]]
+    result = ingest(_book(tmp_path / "花名册.xlsx", rows, title="党员花名册"), registered, received=RECEIVED)
+    assert result.status == "accepted", [i.text() for i in result.errors]
+    assert [i.code for i in result.issues].count("date-month-only") == 2
+    assert registered.store.roster(BRANCH, 2026)[0].joined == dt.date(2014, 7, 1)
+
+
+def test_two_meetings_in_one_type_cell_are_not_one(registered, tmp_path):
+    from pipeline.core.formats import ITEMS
+    from pipeline.core.values import Bad, parse_enum
+    assert isinstance(parse_enum("党员大会暨党课", ITEMS["B"].by_name["会议类型"]), Bad)

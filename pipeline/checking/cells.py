@@ -6,6 +6,8 @@ wrong cell gives one error). `rules.py` holds the per-item rules.
 """
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from decimal import Decimal
 
 from pipeline.core.formats import (DERIVED, MEETING_CODE, MEETING_ITEMS, Field, Item, fields_item, header_key,
@@ -14,9 +16,10 @@ from pipeline.core.issues import ERROR, WARNING, Issue, show_value
 from pipeline.reading.layout import GRID_TOTAL, Column, Layout
 from pipeline.core.records import Context, Row
 from pipeline.core.values import (UNCALCULATED, Bad, CellError, TYPE_FORMS, as_date, clean_text, id_card_birth,
-                                  id_card_sex, is_blank)
+                                  id_card_sex, is_blank, parse_month)
 
 _UNCACHED_TYPES = {"id_card"}
+MONTH_ONLY_ITEMS = frozenset({"A1", "A2", "A3"})     # member forms often give 入党年月 only
 _cache: dict = {}
 
 
@@ -58,6 +61,13 @@ def cast_cell(fld: Field, col: Column, line: int, sheet: str, raw, item_code: st
                                      f"请填写{form}" if form else None)
         return None, None
     value = parse_value(fld, raw)
+    if isinstance(value, Bad) and fld.type == "date" and item_code in MONTH_ONLY_ITEMS:
+        month = parse_month(raw)         # 入党年月 "2014.07" on a member's form: the month is what it says
+        if not isinstance(month, Bad):
+            day = dt.date(month[0], month[1], 1)
+            return day, _cell_issue(col, line, sheet, raw, "date-month-only",
+                                    f"“{col.header}”只写到月（{month[0]}年{month[1]}月），按当月1日计",
+                                    "请写明具体日期，如 2014-07-01；预备期、转正时间按日计算", WARNING)
     if isinstance(value, Bad):
         return None, _cell_issue(col, line, sheet, raw, value.code, value.message, value.hint)
     day = as_date(value)
@@ -102,9 +112,12 @@ def derive(layout: Layout, rows: list[Row], ctx: Context) -> list[Issue]:
         return []
     issues: list[Issue] = []
     title = layout_title(layout)
-    identity = next((value for word, value in IDENTITY_WORDS if word in title), None)
-    identity_from = "表名" if identity else "支部类型"
-    identity = identity or IDENTITY_BY_BRANCH.get(ctx.branch_kind or "")
+    for name in sorted(ctx.registered, key=len, reverse=True):    # "学生工作处党支部" says nothing of 学生
+        title = title.replace(name, " ")
+    said_by_title = {value for word, value in IDENTITY_WORDS if word in title}
+    by_title = next(iter(said_by_title)) if len(said_by_title) == 1 else None     # "在职及离退休": neither
+    by_branch = IDENTITY_BY_BRANCH.get(ctx.branch_kind or "")
+    sources: Counter = Counter()
     direction = recognise_direction(title)
     for row in rows:
         if {"性别", "出生年月"} & fields:
@@ -120,10 +133,12 @@ def derive(layout: Layout, rows: list[Row], ctx: Context) -> list[Issue]:
         if "人员类别" in fields and "转正时间" not in row.bad:
             row.values["人员类别"] = "正式党员" if row.get("转正时间") else "预备党员"
         if "党员身份" in fields:
+            identity, source = _identity(row, ctx, by_title, by_branch, layout.item.code)
             if identity:
                 row.values["党员身份"] = identity
+                sources[source] += 1
             else:
-                issues.append(row.issue("姓名", "missing-column", "表中没有“党员身份”列，也无法从表名或支部类型判断",
+                issues.append(row.issue("姓名", "missing-column", "表中没有“党员身份”列，也无法从花名册、表名或支部类型判断",
                                         "请增加“党员身份”列（在职教职工、离退休、学生…）"))
         if "月应缴党费" in fields and row.ok("计算基数") and row.get("党员身份"):
             expected = ctx.dues.expected(row.get("党员身份"), row.get("计算基数"), ctx.as_of or ctx.received)
@@ -134,8 +149,9 @@ def derive(layout: Layout, rows: list[Row], ctx: Context) -> list[Issue]:
                                         "请增加“月应缴党费”列"))
         if "转接类型" in fields and direction:
             row.values["转接类型"] = direction
+    how = "、".join(f"{source}{n}人" for source, n in sources.most_common())
     said = {"性别": "性别（按身份证号）", "出生年月": "出生年月（按身份证号）", "人员类别": "人员类别（按有无转正时间）",
-            "党员身份": f"党员身份（按{identity_from}，记为“{identity}”）", "月应缴党费": "月应缴党费（按计算基数和比例）",
+            "党员身份": f"党员身份（{how}）" if how else "党员身份", "月应缴党费": "月应缴党费（按计算基数和比例）",
             "转接类型": f"转接类型（按表名，记为“{direction}”）"}
     issues.insert(0, Issue("derived", WARNING, "表中没有以下列，已由其他信息推算：" + "、".join(said[f] for f in sorted(fields)),
                            sheet=layout.sheet, hint="如推算不对，请在表中增加这些列后重新提交"))
@@ -159,6 +175,22 @@ def _counterpart(layout: Layout, rows: list[Row]) -> None:
             row.values["转出单位或转入单位"] = clean_text(values[col.index - 1])
             row.raw["转出单位或转入单位"] = values[col.index - 1]
             row.columns["转出单位或转入单位"] = col
+
+
+def _identity(row: Row, ctx: Context, by_title: str | None, by_branch: str | None, code: str):
+    """(党员身份, how it was found) for a row of a form without the column: the stored roster by
+    name first, then one identity the title names, then — a salary or pension base says the member
+    is paid — the kind of branch."""
+    member = ctx.known_members.get(row.get("姓名"))
+    if member is not None and member.identity:
+        return member.identity, "按花名册"
+    if by_title:
+        return by_title, f"按表名记为“{by_title}”"
+    if by_branch:
+        if code == "C1" and row.get("计算基数") and by_branch == "学生":
+            return "在职教职工", "有计算基数记为“在职教职工”"
+        return by_branch, f"按支部类型记为“{by_branch}”"
+    return None, ""
 
 
 def missing_columns(layout: Layout, item_codes: set[str]) -> list[Issue]:
@@ -204,7 +236,8 @@ def parse_rows(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
             result, issue = cast_cell(fld, col, line, layout.sheet, value, code, ctx)
             if issue:
                 issues.append(issue)
-                bad.add(fld.name)
+                if issue.is_error:
+                    bad.add(fld.name)
             if result is not None:
                 parsed[fld.name] = result
         codes.add(code)

@@ -13,6 +13,7 @@ Nothing here writes: the store, the original and the receipts are `operations.in
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 import logging
 import shutil
 import tempfile
@@ -25,6 +26,7 @@ from pipeline.core.files import safe_name
 from pipeline.core.issues import ERROR, WARNING, Issue, PipelineError
 from pipeline.core.records import Checked, Context, Member
 from pipeline.reading.excel import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_file, read_workbook
+from pipeline.core.formats import recognise_title
 from pipeline.reading.layout import Layout, layout_sheet, split_by_branch
 from pipeline.store import LedgerRows
 
@@ -108,7 +110,21 @@ def check_content(path: Path, kind: str, ws, name: str, folder_branch: str | Non
     if not layouts and not any(i.is_error for i in issues):
         issues.append(Issue("no-ledger", ERROR, "文件中没有可识别的台账工作表",
                             hint="请使用统一的台账模板（taizhang templates 可生成），第一行写明表名"))
-    return Checked(kind, tuple(sheets), tuple(ledgers), (), tuple(issues))
+    return Checked(kind, tuple(sheets), tuple(_one_ledger_each(ledgers)), (), tuple(issues))
+
+
+def _one_ledger_each(ledgers: list[LedgerRows]) -> list[LedgerRows]:
+    """Sheets of one file that are the same ledger (a roster split into 正式党员 and 预备党员 sheets)
+    are stored as one — not the second replacing the first."""
+    merged: dict = {}
+    for ledger in ledgers:
+        key = (ledger.item, ledger.branch, ledger.period)
+        if key in merged:
+            first = merged[key]
+            merged[key] = replace(first, sheet=f"{first.sheet}、{ledger.sheet}"[:100], rows=[*first.rows, *ledger.rows])
+        else:
+            merged[key] = ledger
+    return list(merged.values())
 
 
 def read_layouts(path: Path, limits, registry: tuple[str, ...], folder_branch: str | None,
@@ -132,9 +148,19 @@ def check_sheet(layout: Layout, ws, name: str, received: dt.date, known: Known
     issues: list[Issue] = []
     branch = None
     if not item.college:
+        if layout.branch_from == "column-empty":
+            lines = "、".join(str(line) for line, _ in layout.data[:8])
+            issues.append(Issue("no-branch", ERROR, f"第{lines}行的党支部列是空的，不知道这些行属于哪个党支部",
+                                sheet=layout.sheet, cell=layout.branch_cell, hint="请在党支部列填写支部全称"))
         claim = BranchClaim(layout.branch, layout.branch_from, layout.sheet, layout.branch_cell)
-        branch, found = resolve_branch(claim, list(known.registry))
+        branch, found = resolve_branch(claim, list(known.registry)) if layout.branch_from != "column-empty" \
+            else (None, [])
         issues += found
+        folder = resolve_branch(BranchClaim(layout.folder, "folder"), list(known.registry))[0] if layout.folder else None
+        if branch and folder and branch != folder and layout.branch_from == "column":
+            issues.append(Issue("branch-conflict", ERROR, f"文件来自“{folder}”（子文件夹或 --branch），但这些行的党支部是"
+                                f"“{branch}”：一个支部只报送本支部的台账", sheet=layout.sheet, cell=layout.branch_cell,
+                                hint=f"请由{branch}自己提交，或把文件放到收件箱中“{branch}”的子文件夹"))
     if layout.filled_on and layout.filled_on > received:
         issues.append(Issue("future-date", ERROR, f"填报日期 {layout.filled_on} 晚于收到文件的日期 {received}",
                             sheet=layout.sheet, cell=layout.filled_cell, value=layout.filled_on.isoformat(),
@@ -152,16 +178,48 @@ def check_sheet(layout: Layout, ws, name: str, received: dt.date, known: Known
     codes = sorted({r.item for r in rows}) if item.code == "B" else [item.code]
     sheet = {"sheet": layout.sheet, "item": item.code, "codes": codes, "branch": branch,
              "period": period if period != "snapshot" else None, "rows": len(rows)}
+    issues += _shrinks(layout, ws, branch, period, rows)
     if any(i.is_error for i in issues):
         return sheet, None, issues, known
     return sheet, LedgerRows(item.code, branch, period, layout.sheet, ctx.as_of, rows), issues, \
         _learned(known, item.code, branch, rows)
 
 
+def _shrinks(layout: Layout, ws, branch: str | None, period: str | None, rows) -> list[Issue]:
+    """A roster or a bases table replaces the stored one: the members it leaves out are said. A sheet
+    recognised by its columns alone (no title naming it) that would drop more than half the stored
+    people is refused — a 名单 of 5 committee members must never replace a roster of 17."""
+    code = layout.item.code
+    if code not in ("A1", "C1") or branch is None or not rows or any(r.get("生效月份") for r in rows):
+        return []
+    stored = ws.store.active_records(code, branch, period) if period and period != "snapshot" \
+        else ws.store.active_records(code, branch)
+    before = {r.get("姓名") for r in stored} - {None}
+    now = {r.get("姓名") for r in rows} - {None}
+    gone = sorted(before - now)
+    if not gone:
+        return []
+    name = layout.item.name
+    listed = "、".join(gone[:10]) + (f"等{len(gone)}人" if len(gone) > 10 else "")
+    titled = any(found is not None and found.code == code
+                 for found in (recognise_title(layout.title), recognise_title(layout.sheet)))
+    if not titled and len(gone) > len(before) / 2:
+        return [Issue("ledger-shrinks", ERROR, f"这张表只有{len(now)}人，已入库的《{name}》有{len(before)}人；"
+                      f"按{name}入库会去掉{listed}", sheet=layout.sheet,
+                      hint=f"如确为完整的{name}，请在第一行写明“{name}”后重新提交；部分人员的名单不必按{name}报送"
+                           + ("；年中调整个别党员的基数，请增加“生效月份”列" if code == "C1" else ""))]
+    return [Issue("ledger-shrinks", WARNING, f"新的《{name}》替换已入库的一份，以下人员不在新表中：{listed}",
+                  sheet=layout.sheet, hint="如有遗漏，请补全后重新提交")]
+
+
 def _context(layout: Layout, ws, name: str, received: dt.date, branch: str | None, known: Known) -> Context:
     item = layout.item
     year = layout.year or (layout.filled_on.year if layout.filled_on else None)
     ctx = Context(name, received, branch, year, layout.month, dues=ws.dues, title=f"{layout.title} {layout.sheet}")
+    if branch is not None and item.code in ("A1", "C1"):     # who is who, for what a form leaves out (党员身份)
+        stored = known.rosters.get(branch) or ws.store.roster(branch, year) or []
+        ctx.known_members = {m.name: m for m in stored}
+    ctx.registered = known.registry
     if branch is not None:
         ctx.branch_kind = next((r.get("支部类型") for r in ws.store.registry() if r.get("党支部") == branch), None)
     if branch is not None and item.code not in ("A1", "Z1"):
@@ -177,7 +235,8 @@ def _not_stored(layout: Layout) -> list[Issue]:
     issues = [Issue("row-skipped", WARNING, f"第{line}行{why}，未作为数据", sheet=layout.sheet, row=line)
               for line, why in layout.skipped]
     if layout.unknown:
-        issues.append(Issue("column-unknown", WARNING, f"以下列未能识别，未入库：{'、'.join(layout.unknown)}",
+        issues.append(Issue("column-unknown", WARNING, f"以下列没有入库（列名未能识别，或与前面的列是同一项）："
+                                                       f"{'、'.join(layout.unknown)}",
                             sheet=layout.sheet, row=layout.header_rows[-1],
                             hint="如这些列有需要保存的内容，请改用统一模板的列名"))
     return issues

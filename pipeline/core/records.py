@@ -69,6 +69,8 @@ class Context:
     dues_bases: list | None = None       # (effective month, C1 record) of the year, for C2
     branch_kind: str | None = None       # the branch's 支部类型 (教工支部 / 学生支部 / 离退休支部)
     title: str = ""                      # the sheet's title and sheet name, for what a title says
+    known_members: dict = field(default_factory=dict)   # name → Member of the stored roster
+    registered: tuple = ()               # the registered branch names
 
     def members_on(self, day: dt.date) -> list[Member]:
         return [m for m in self.roster or () if m.joined is None or m.joined <= day]

@@ -400,8 +400,12 @@ def parse_enum(raw, field):
     # a value written inside a longer text ("2023年第二季度支部党员大会", "主题党日活动"): taken when
     # exactly one value (by a name of 3 characters or more) is in it
     inside = {value for term, value in field.enum_lookup.items() if len(term) >= 3 and term in key}
-    if len(inside) == 1:
+    also = {value for term, value in field.enum_lookup.items() if len(term) >= 2 and term in key}
+    if len(inside) == 1 and also == inside:
         return inside.pop()
+    if len(also) > 1 and inside:       # "党员大会暨党课": two of them — never one taken silently
+        return Bad("bad-enum", f"“{text}”含有{'、'.join(sorted(also))}，{field.name}只能填一种",
+                   "两种活动一起开的，请分两行登记")
     values = list(field.enum)
     near = closest(key, [match_key(v) for v in values])
     near = [v for v in values if match_key(v) in near]

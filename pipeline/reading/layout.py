@@ -8,10 +8,12 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from openpyxl.utils import get_column_letter
+
 from pipeline.core.formats import (BRANCH_COLUMNS, DERIVED, EXCEL_ITEMS, FOOTER_WORDS, ITEMS, LABEL_INDEX, MEETING_ITEMS,
                                    SKIP_SHEETS, Item, field_for, fields_item, header_key, month_header,
                                    recognise_direction, recognise_title)
-from pipeline.checking.branch import TITLE_BRANCH_RE
+from pipeline.checking.branch import TITLE_BRANCH_RE, branch_key
 from pipeline.core.issues import ERROR, WARNING, Issue, cell_ref
 from pipeline.reading.excel import RawSheet, fill_merged
 from pipeline.core.values import Bad, as_date, clean_text, fold, parse_date
@@ -52,6 +54,7 @@ class Layout:
     year_from: str | None = None      # where the year was found when not in the sheet ('name' | 'option')
     branch_column: int | None = None  # a column naming several branches (0-based): split_by_branch
     title: str = ""                   # the text above the header (title and info rows)
+    folder: str | None = None         # the branch the file's folder (or --branch) names
 
     def column_of(self, field: str) -> Column | None:
         for col in self.columns:
@@ -227,7 +230,8 @@ def _covers(candidate: Candidate, title_text: str) -> bool:
 def unclear_issue(sheet: str, ranked: list[Candidate]) -> Issue:
     """"无法确定是哪一类台账", naming the two closest items and the columns each lacks."""
     close = [c for c in ranked if c.evidence > 0][:2] or ranked[:2]
-    named = "；".join(f"《{c.item.name}》（缺少：{c.lacks()}）" for c in close)
+    named = "；".join(f"《{c.item.name}》（缺少：{c.lacks()}）" if c.missing else
+                     f"《{c.item.name}》（必填列都有，但与其他台账的列难以区分）" for c in close)
     return Issue("item-unclear", ERROR, f"无法确定是哪一类台账：最接近的是{named}", sheet=sheet,
                  hint="请在第一行写明表名（如“党员花名册”），并按统一模板补齐所缺的列；"
                       "可用 taizhang templates 生成空白模板")
@@ -300,15 +304,19 @@ def _is_footer(values: list) -> bool:
 
 def _columns(item: Item, keys: list[str], texts: list[str], grid_allowed: bool) -> list[Column]:
     fields = fields_item(item.code)
-    cols = []
+    cols, taken = [], set()
     for c, key in enumerate(keys):
         if not key:
             continue
         fld = field_for(fields, key)
         month = month_header(key) if grid_allowed and fld is None else None
         name = fld.name if fld else None
+        if name in taken:             # a second column for the same field (联系电话 and 手机号码): not stored, said
+            name = None
         if grid_allowed and key in ("合计", "全年合计", "年度合计", "小计", "总计", "合计元"):
             name = GRID_TOTAL
+        if name:
+            taken.add(name)
         cols.append(Column(c + 1, texts[c] if c < len(texts) else key, name, month))
     return cols
 
@@ -360,32 +368,53 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
             skipped.append((i + 1, why))
     branch_cols = [c for c in range(len(keys)) if keys[c] in BRANCH_COLUMNS and
                    not (c < len(columns) and any(col.index == c + 1 and col.field for col in columns))]
+    grid_kept = {"姓名", GRID_TOTAL}
     unknown = tuple(texts[c] for c in range(len(keys)) if keys[c] and c not in branch_cols
-                    and not any(col.index == c + 1 and (col.field or col.month) for col in columns)
+                    and not any(col.index == c + 1 and (col.month or (col.field and (not grid or col.field in grid_kept)))
+                                for col in columns)
                     and header_key(texts[c]) != "序号")
+    headless = [c for c in range(max((len(v) for _, v in data), default=0))
+                if not (c < len(keys) and keys[c]) and any(c < len(v) and v[c] not in (None, "") for _, v in data)]
+    unknown += tuple(f"第{get_column_letter(c + 1)}列（没有列名）" for c in headless)
     branch, branch_from, branch_cell, branch_column = info.get("branch"), info.get("branch_from"), None, None
-    found = None
-    if branch is not None:
+    issues: list[Issue] = []
+    found = _branch_column(data, branch_cols)
+    if found is not None:                        # the rows say their branch: that wins
+        col, values = found
+        if branch is not None and {branch_key(v) for v in values} != {branch_key(branch)}:
+            issues.append(Issue("branch-conflict", ERROR,
+                                f"表头写的党支部是“{branch}”，但“{texts[col]}”列写的是“{'、'.join(sorted(values))}”",
+                                sheet=name, cell=_find_cell(rows[:header_rows[0] - 1], branch),
+                                hint="请核对：一个支部的台账，表头和党支部列应写同一个支部"))
+        if len(values) == 1:
+            branch, branch_from = next(iter(values)), "column"
+            branch_cell = cell_ref(col + 1, next(n for n, v in data if col < len(v) and _text(v[col])))
+        else:
+            branch, branch_from, branch_column = None, "column", col   # split_by_branch: one layout a branch
+    elif branch is not None:
         branch_cell = _find_cell(rows[:header_rows[0] - 1], branch)
-    elif (found := _branch_column(data, branch_cols)) is not None and len(found[1]) == 1:
-        branch, branch_from = next(iter(found[1])), "column"
-        branch_cell = cell_ref(found[0] + 1, next(n for n, v in data if found[0] < len(v) and _text(v[found[0]])))
-    elif found is not None:
-        branch_column = found[0]                 # several branches: split_by_branch makes one layout each
     elif folder_branch:
         branch, branch_from = folder_branch, "folder"
     elif file_name and (named := read_info(Path(file_name).stem, registered)).get("branch"):
         branch, branch_from = named["branch"], "name"
     year, year_from = info.get("year"), None
-    if year is None and file_name and (named_year := read_info(Path(file_name).stem, ()).get("year")):
+    if year is None and file_name and (named_year := _year_in_name(Path(file_name).stem)):
         year, year_from = named_year, "name"
     if year is None and default_year:
         year, year_from = default_year, "option"
     filled_cell = _find_cell(rows[:header_rows[0] - 1], "填") if info.get("filled_on") else None
     layout = Layout(name, item, header_rows, tuple(columns), tuple(data), branch, branch_from, branch_cell,
                     year, info.get("month"), info.get("filled_on"), grid, filled_cell, tuple(skipped), unknown,
-                    year_from, branch_column, title_text)
-    return layout, []
+                    year_from, branch_column, title_text, folder_branch)
+    return layout, issues
+
+
+def _year_in_name(stem: str) -> int | None:
+    """The year a file name gives: "2026年…", or a bare 20xx ("党费2026.xlsx")."""
+    year = read_info(stem, ()).get("year")
+    if year is None and (m := re.search(r"(?<!\d)(20\d{2})(?!\d)", stem)):
+        year = int(m[1])
+    return year
 
 
 def _branch_column(data: list, columns: list[int]) -> tuple[int, set[str]] | None:
@@ -407,8 +436,8 @@ def split_by_branch(layout: Layout) -> list[Layout]:
     groups: dict[str, list] = {}
     for line, values in layout.data:
         groups.setdefault(_text(values[c]) if c < len(values) else "", []).append((line, values))
-    return [replace(layout, data=tuple(rows), branch=name or None, branch_from="column" if name else None,
-                    branch_cell=cell_ref(c + 1, rows[0][0]) if name else None, branch_column=None)
+    return [replace(layout, data=tuple(rows), branch=name or None, branch_from="column" if name else "column-empty",
+                    branch_cell=cell_ref(c + 1, rows[0][0]), branch_column=None)
             for name, rows in groups.items()]
 
 
