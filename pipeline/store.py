@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -351,6 +352,20 @@ class Store:
             query = query.where(submissions.c.received_at < _day_after(received_by))
         with self.engine.connect() as conn:
             return {r.item for r in conn.execute(query)}
+
+    def final_document(self, owner: str, year: int, kind: str) -> Path | None:
+        """The stored original of the 定稿 (item W1) of a generated document, if one came back."""
+        query = (select(records.c.data, submissions.c.stored_path)
+                 .join(ledgers, records.c.ledger_id == ledgers.c.id)
+                 .join(submissions, ledgers.c.submission_id == submissions.c.id)
+                 .where(records.c.item == "W1", records.c.branch == owner, records.c.superseded_by.is_(None))
+                 .order_by(records.c.id.desc()))
+        with self.engine.connect() as conn:
+            for data, stored in conn.execute(query):
+                record = decode_record(ITEMS["W1"], data)
+                if record.get("文书名称") == kind and record.get("年度") == year and stored and Path(stored).exists():
+                    return Path(stored)
+        return None
 
     def items_received(self, branch: str, since: dt.date, until: dt.date) -> dict[str, dt.datetime]:
         """Item → when it was first accepted from the branch between `since` and the end of `until`,

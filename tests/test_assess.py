@@ -527,3 +527,29 @@ def test_the_standard_says_how_each_point_is_judged(stores):
             seen_na |= {o.point.id for o in result.outcomes if o.state == NA}
     missing = [p.id for p in points if p.id in seen_na and not p.not_applicable]
     assert missing == [], missing
+
+
+def test_a_draft_says_so_and_its_finished_version_comes_back(stores, tmp_path):
+    """§4: a document with 【请填写…】 places is a 草稿 (marked in its header); filled in and dropped into
+    the inbox it is recognised (its identifier survives Word and WPS) and kept as the 定稿."""
+    from pipeline.documents.render import TO_FILL
+    ws = _copy(stores, tmp_path)
+    report, lists_docx, _, _ = duty_report(ws, BRANCH, 2026, TODAY)
+    document = docx.Document(str(report))
+    assert document.core_properties.content_status == "草稿"
+    assert "草稿" in document.sections[0].header.paragraphs[0].text
+    assert document.core_properties.identifier == f"taizhang:述职报告:{BRANCH}:2026"
+    half = tmp_path / "述职报告.docx"
+    document.save(str(half))
+    refused = ingest(half, ws, received=RECEIVED)
+    assert refused.status == "rejected" and refused.errors[0].code == "draft-unfinished"
+    for paragraph in document.paragraphs:                    # the secretary writes every place
+        if TO_FILL in paragraph.text:
+            for run in paragraph.runs:
+                run.text = ""
+            paragraph.runs[0].text = "支部坚持以学促干，按月召开支委会。"
+    document.save(str(half))
+    taken = ingest(half, ws, received=RECEIVED)
+    assert taken.status == "accepted" and taken.items == ["W1"], [i.text() for i in taken.issues]
+    assert ws.store.final_document(BRANCH, 2026, "述职报告") == taken.stored
+    assert ws.store.final_document(BRANCH, 2026, "问题清单责任清单整改清单") is None

@@ -41,6 +41,9 @@ def check_word(path, ws, name: str, received: dt.datetime, registry: list[str], 
     except Exception:   # python-docx raises many types on damaged documents
         return Checked("docx", issues=(Issue("file-corrupt", ERROR, "Word 文档已损坏或格式不规范，无法读取",
                                               hint="请在 Word/WPS 中打开确认无误，另存为 .docx 后重新提交"),))
+    final = _finished_document(path, received)
+    if final is not None:
+        return final
     code = meeting_code(doc, name)
     plan = None if code else plan_kind(doc, name)
     if code is None and plan is None:
@@ -56,6 +59,35 @@ def check_word(path, ws, name: str, received: dt.datetime, registry: list[str], 
     issues += more
     ledgers = (ledger,) if ledger is not None and not any(i.is_error for i in issues) else ()
     return Checked("docx", (sheet,), ledgers, tuple(pictures), tuple(issues))
+
+
+def _finished_document(path, received: dt.datetime) -> Checked | None:
+    """A document taizhang made (述职报告, 问题清单…) dropped back filled in: its `identifier` says
+    which. With every 【请填写…】 place written it is the 定稿 (item W1) the year-end archive takes;
+    with places left it is refused, saying how many and the first one."""
+    import docx
+
+    from pipeline.documents.render import TO_FILL, _all_paragraphs, read_identity
+    try:
+        document = docx.Document(str(path))
+    except Exception:   # python-docx raises many types on damaged documents
+        return None
+    found = read_identity(document.core_properties.identifier)
+    if found is None:
+        return None
+    kind, owner, year = found
+    sheet = {"sheet": f"{kind}（定稿）", "item": "W1", "codes": ["W1"], "branch": owner, "period": str(year),
+             "rows": 1, "word": True}
+    left = [p.text for p in _all_paragraphs(document) if TO_FILL in p.text]
+    if left:
+        first = left[0].strip()[:40]
+        return Checked("docx", (sheet,), (), (), (Issue(
+            "draft-unfinished", ERROR, f"《{kind}》还有{sum(t.count(TO_FILL) for t in left)}处“【请填写…】”没有填写，"
+            f"第一处：“{first}”", hint="请把每一处【请填写…】换成实际内容（连同括号一起删去）后重新提交"),))
+    branch = owner            # written by taizhang itself: the branch or the 党总支 the document is of
+    row = Row(DOC_SHEET, 1, "W1", {"文书名称": kind, "年度": year, "党组织": owner}, {}, {})
+    ledger = LedgerRows("W1", branch, None, f"{kind}（定稿）", received.date(), [row], source="word")
+    return Checked("docx", (sheet,), (ledger,), (), ())
 
 
 def _row(doc: WordDoc, code: str, fields, ctx: Context, issues: list[Issue]) -> Row:

@@ -415,6 +415,11 @@ ITEM_LIST: tuple[Item, ...] = (
         F("实参评人数", "int", syn="实际参评人数 实参评 实参加测评人数 有效票数"),
     ), titles=("民主测评", "民主测评表", "述职评议民主测评统计表"), period="year"),
 
+    Item("W1", "定稿文书", "W 生成文书的定稿", (
+        F("文书名称", "text", True), F("年度", "int", True), F("党组织", "text", True),
+    ), titles=(), form="word", period="none", record_key=("文书名称", "年度"),
+       note="taizhang 生成的草稿（述职报告、问题清单等）填好【请填写】处后放回收件箱，即为定稿，年终归档用定稿。"),
+
     Item("M1", "月度检查人工评分表", "G 月度检查", (
         F("党支部", "text", True, syn="党支部名称 支部名称 支部"),
         F("检查项编号", "text", True, syn="编号 检查项 序号"),

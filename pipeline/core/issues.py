@@ -101,6 +101,7 @@ CODES = {
     "duplicate-file": "重复提交",
     "no-ledger": "未识别出任何台账",
     "item-unclear": "无法确定是哪一类台账",
+    "draft-unfinished": "草稿还有未填写处",
     "branch-conflict": "党支部前后不一致",
     "ledger-shrinks": "新表比已入库的少了人",
     "derived": "由其他信息推算的列",

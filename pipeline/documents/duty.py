@@ -276,10 +276,11 @@ def duty_report(ws: Workspace, branch: str, year: int, today: dt.date | None = N
     today = today or dt.date.today()
     context = duty_context(ws, branch, year, today, checks)
     report = render_docx(template_path(ws, "duty_report.docx"), lambda tpl: context,
-                         output_path(ws, year, REPORT, branch))
+                         output_path(ws, year, REPORT, branch), identity=(REPORT, branch, year))
     lists = {"branch": branch, "year": year, **{k: context[k] for k in ("issues", "duties", "fixes")},
              "title_lines": title_lines(f"{branch}{year}年度", "问题清单、责任清单、整改清单", width=31)}
-    lists_docx = render_docx(template_path(ws, "issue_lists.docx"), lambda tpl: lists, output_path(ws, year, LISTS, branch))
+    lists_docx = render_docx(template_path(ws, "issue_lists.docx"), lambda tpl: lists, output_path(ws, year, LISTS, branch),
+                             identity=(LISTS, branch, year))
     lists_xlsx = _lists_workbook(ws, branch, year, lists)
     return report, lists_docx, lists_xlsx, context
 
@@ -453,8 +454,10 @@ def duty_report_general(ws: Workspace, general: str, year: int, today: dt.date |
                "problems": [p.text for p in problems] or ["本年度所属党支部月度检查未发现问题。"],
                "vote": vote_rows, "vote_note": "表中为所属各党支部书记的民主测评结果。",
                "date": f"{today.year}年{today.month}月{today.day}日"}
-    report = render_docx(template_path(ws, "duty_report.docx"), lambda tpl: context, output_path(ws, year, REPORT, general))
+    report = render_docx(template_path(ws, "duty_report.docx"), lambda tpl: context, output_path(ws, year, REPORT, general),
+                         identity=(REPORT, general, year))
     data = {"branch": general, "year": year, **lists,
             "title_lines": title_lines(f"{general}{year}年度", "问题清单、责任清单、整改清单", width=31)}
-    lists_docx = render_docx(template_path(ws, "issue_lists.docx"), lambda tpl: data, output_path(ws, year, LISTS, general))
+    lists_docx = render_docx(template_path(ws, "issue_lists.docx"), lambda tpl: data, output_path(ws, year, LISTS, general),
+                             identity=(LISTS, general, year))
     return report, lists_docx, _lists_workbook(ws, general, year, data)

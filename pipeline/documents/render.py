@@ -77,10 +77,66 @@ def output_path(ws: Workspace, year: int, title: str, branch: str | None = None,
     return folder / (safe_name(f"{year}年{document_name(owner, title)}", "文书", limit=150) + f".{ext}")
 
 
-def render_docx(template: Path, build_context: Callable[[DocxTemplate], dict], target: Path) -> Path:
+TO_FILL = "【请填写"              # a place the secretary must still write: the document is a 草稿 (§4)
+IDENTITY = "taizhang"             # core property `identifier`: taizhang:<文书>:<owner>:<year>
+
+
+def document_identity(kind: str, owner: str, year: int) -> str:
+    return f"{IDENTITY}:{kind}:{owner}:{year}"
+
+
+def read_identity(text: str | None) -> tuple[str, str, int] | None:
+    """(文书, owner, year) of a document taizhang made, from its `identifier` — kept by Word and WPS
+    when the secretary fills it in, so the finished file is recognised when it comes back."""
+    parts = (text or "").split(":")
+    if len(parts) == 4 and parts[0] == IDENTITY and parts[3].isdigit():
+        return parts[1], parts[2], int(parts[3])
+    return None
+
+
+def places_to_fill(document) -> int:
+    """How many 【请填写…】 places a document still holds (body and tables)."""
+    return sum(p.text.count(TO_FILL) for p in _all_paragraphs(document))
+
+
+def _all_paragraphs(document):
+    yield from document.paragraphs
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                yield from cell.paragraphs
+
+
+def mark_draft(document) -> None:
+    """A 草稿 mark at the top right of every page (the header), and content status 草稿."""
+    from docx.shared import Pt, RGBColor
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    for section in document.sections:
+        for header in (section.header, section.even_page_header, section.first_page_header):
+            para = header.paragraphs[0] if header.paragraphs else header.add_paragraph()
+            para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            run = para.add_run("草稿")
+            run.bold, run.font.size, run.font.color.rgb = True, Pt(16), RGBColor(0xC0, 0x00, 0x00)
+            run.font.name = "黑体"
+            run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "黑体")
+    document.core_properties.content_status = "草稿"
+
+
+def render_docx(template: Path, build_context: Callable[[DocxTemplate], dict], target: Path,
+                identity: tuple[str, str, int] | None = None) -> Path:
+    """Render, give every run its East-Asian font, mark a draft (§4), stamp what document it is
+    (`identity`: 文书, owner, year — so the finished version is recognised when it is dropped back)."""
     tpl = new_template(template)
     tpl.render(build_context(tpl), jinja_env=environment(), autoescape=True)
     set_run_fonts(tpl.docx)
+    props = tpl.docx.core_properties
+    props.title = target.stem
+    if identity is not None:
+        props.identifier = document_identity(*identity)
+    if places_to_fill(tpl.docx):
+        mark_draft(tpl.docx)
+    else:
+        props.content_status = "定稿"
     buffer = io.BytesIO()
     tpl.save(buffer)
     write_atomic(target, buffer.getvalue())
