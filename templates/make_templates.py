@@ -647,21 +647,50 @@ def issue_lists() -> docx.Document:
 
 
 def archive_index() -> docx.Document:
-    """年终归档目录: the branches' archive PDFs with their page counts."""
+    """年终归档目录: the volumes (one a branch, one a 党总支) with their 件数 and 页数."""
     d = setup_document()
     para(d, "{%p for line in title_lines %}")
     para(d, "{{ line }}", style="Title")
     para(d, "{%p endfor %}")
     para(d)
-    loop_table(d, ["序号", "党支部", "文书数", "页数"], ["{{ r.n }}", "{{ r.branch }}", "{{ r.docs }}", "{{ r.pages }}"],
-               "r in rows", [16, 92, 24, 24], 12)
-    para(d, "合计 {{ rows|length }} 个党支部，共 {{ total }} 页。每个党支部一个 PDF 文件，内设书签（文书→章节），"
-            "各文件的 SHA-256 校验值见 manifest.json。")
+    loop_table(d, ["卷号", "党总支", "立卷单位", "件数", "页数"],
+               ["{{ r.n }}", "{{ r.general }}", "{{ r.branch }}", "{{ r.docs }}", "{{ r.pages }}"],
+               "r in rows", [14, 48, 62, 16, 16], 12, right=(3, 4),
+               total=["合计", "", "{{ rows|length }}卷", "{{ docs }}", "{{ total }}"])
+    para(d)
+    para(d, "每卷为一个 PDF 文件，卷首为案卷封面和卷内目录，内设书签（文书→章节）。").paragraph_format.first_line_indent = Pt(32)
+    return d
+
+
+def archive_cover() -> docx.Document:
+    """案卷封面 and 卷内目录 of one volume (a branch's or a 党总支's year): 件号, 题名, 页号, 页数, 备注."""
+    d = setup_document()
+    for _ in range(3):
+        para(d)
+    para(d, "{{ college }}", style="Title")
+    para(d, "党组织台账档案", style="Title")
+    for _ in range(2):
+        para(d)
+    for label, tag in (("立卷单位", "owner"), ("所属党总支", "general"), ("年　　度", "year"),
+                       ("件　　数", "docs"), ("页　　数", "pages"), ("保管期限", "keep"), ("立卷日期", "date")):
+        p = para(d, f"{label}：{{{{ {tag} }}}}")
+        p.paragraph_format.left_indent = Mm(30)
+    for _ in range(2):
+        para(d)
+    para(d, "{{ college }}党委组织部", align=WD_ALIGN_PARAGRAPH.CENTER)
+    d.sections[0].different_first_page_header_footer = True
+    page_break(d)
+    para(d, "卷　内　目　录", style="Title")
+    para(d)
+    loop_table(d, ["件号", "题　名", "页号", "页数", "备注"],
+               ["{{ r.n }}", "{{ r.title }}", "{{ r.page }}", "{{ r.pages }}", "{{ r.note }}"], "r in rows",
+               [14, 96, 16, 14, 16], 10.5, right=(2, 3))
     return d
 
 
 def main() -> None:
-    for name, build in (("archive_index.docx", archive_index), ("record_book.docx", record_book), ("dues_cards.docx", dues_cards),
+    for name, build in (("archive_index.docx", archive_index), ("archive_cover.docx", archive_cover),
+                        ("record_book.docx", record_book), ("dues_cards.docx", dues_cards),
                         ("dues_notice.docx", dues_notice), ("monthly_check.docx", monthly_check),
                         ("duty_report.docx", duty_report), ("issue_lists.docx", issue_lists)):
         build().save(HERE / name)

@@ -126,13 +126,23 @@ def test_year_end_archive_bookmarks_and_verification(demo_home, tmp_path):
     if find_soffice() is not None:
         archives = sorted((year / "年终归档").glob("2026年*党支部年终归档.pdf"))
         assert len(archives) == 20 and list((year / "年终归档").glob("*年终归档目录.pdf"))
+        assert len(list((year / "年终归档").glob("2026年*党总支年终归档.pdf"))) == 6      # the 党总支 volumes too
         reader = PdfReader(archives[0])
+        branch = archives[0].name.removeprefix("2026年").removesuffix("年终归档.pdf")
         top = [item.title for item in reader.outline if not isinstance(item, list)]
-        assert top[:5] == ["党支部工作记录本", "支部党费收缴簿", "个人党费缴纳登记证", "党费收缴情况公示", "述职报告"]
-        assert any(t.startswith("月度检查表（") for t in top)
+        # bookmarks are the documents' own names (as their files and titles); drafts say so
+        assert top[:8] == ["案卷封面和卷内目录", f"2026年{branch}工作记录本", f"2026年{branch}党费收缴簿",
+                           f"2026年{branch}个人党费缴纳登记证", f"2026年{branch}党费收缴情况公示",
+                           f"2026年{branch}述职报告（草稿）", f"2026年{branch}问题清单责任清单整改清单（草稿）",
+                           f"2026年{branch}月度检查表（1月）"]
+        assert all(f"2026年{branch}{t}.pdf" in {p.name for p in (year / branch).glob("*.pdf")}
+                   for t in ("工作记录本", "党费收缴簿", "述职报告"))
+        contents = "\n".join(reader.pages[i].extract_text() for i in range(2))
+        flat = "".join(contents.split())
+        assert "卷内目录" in flat and "草稿" in flat and f"2026年{branch}工作记录本" in flat
         nested = [item for item in reader.outline if isinstance(item, list)]
         assert nested and any("组织生活记录" in getattr(i, "title", "") for i in nested[0])
-        assert reader.metadata.title.endswith("年终归档") and reader.page_labels[0].endswith("1")
+        assert reader.metadata.title.endswith("年终归档") and reader.page_labels[0] == "卷首-1"
     copy = tmp_path / "copy"
     shutil.copytree(year, copy)
     victim = next(copy.glob("*/2026年*支部党费收缴簿.xlsx"))

@@ -97,14 +97,28 @@ def _dues_notice(ws, branch, year, today, pdf, inspections) -> Made:
     return Made(_with_pdf(dues_notice(ws, branch, year, today), pdf, branch))
 
 
+def _final_or_draft(ws, owner: str, year: int, kind: str, draft: Path, pdf: bool) -> list[Path]:
+    """The PDF the archive takes: of the 定稿 when the filled-in document came back (item W1), else
+    of the 草稿 (marked as such)."""
+    from pipeline.documents.pdf import to_pdf
+    if not pdf:
+        return []
+    final = ws.store.final_document(owner, year, kind)
+    if final is None:
+        return [to_pdf(draft, draft.with_suffix(".pdf"), title=draft.stem, author=owner, subject=draft.stem,
+                       headings=[])]
+    target = draft.with_name(f"{draft.stem}（定稿）.pdf")
+    return [to_pdf(final, target, title=draft.stem, author=owner, subject=draft.stem, headings=[])]
+
+
 def _duty(ws, branch, year, today, pdf, inspections) -> Made:
-    from pipeline.documents.duty import duty_report
+    from pipeline.documents.duty import LISTS, REPORT, duty_report
     report, lists_docx, lists_xlsx, context = duty_report(ws, branch, year, today, inspections())
-    paths = _with_pdf(report, pdf, branch)
+    pdfs = _final_or_draft(ws, branch, year, REPORT, report, pdf) + _final_or_draft(ws, branch, year, LISTS, lists_docx, pdf)
     summary = {"secretary": context["secretary"], "grade": context["vote_grade"],
                "vote": str(context["vote_value"]) if context["vote_value"] is not None else None,
                "average": str(context["average"])}
-    return Made([paths[0], lists_docx, lists_xlsx, *paths[1:]], summary)
+    return Made([report, lists_docx, lists_xlsx, *pdfs], summary)
 
 
 def _checks(ws, branch, year, today, pdf, inspections) -> Made:
@@ -177,11 +191,28 @@ def run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, res
     return run
 
 
+LISTS_TITLE = "问题清单、责任清单、整改清单"
+
+
 def _bookmark(step: Step, path: Path) -> str:
+    """The document's kind in the archive (for page labels): its step's title, with the month of a
+    monthly one."""
     name = path.stem
     if step.per_month and "（" in name:
         return step.title + name[name.index("（"):]
-    return step.title
+    return LISTS_TITLE if "问题清单" in name else step.title
+
+
+def is_draft(pdf: Path) -> bool:
+    """A PDF made from a document still marked 草稿 (its .docx beside it says so)."""
+    source = pdf.with_suffix(".docx")
+    if pdf.stem.endswith("（定稿）") or not source.exists():
+        return False
+    import docx
+    try:
+        return docx.Document(str(source)).core_properties.content_status == "草稿"
+    except Exception:   # python-docx raises many types on damaged documents
+        return False
 
 
 @dataclass
@@ -224,8 +255,10 @@ def year_end(ws: Workspace, year: int, *, jobs: int | None = None, branches: lis
                 if progress:
                     progress(runs[-1])
     runs.sort(key=lambda r: names.index(r.branch))
-    college = _college_outputs(ws, year, today, runs, registry, pdf, branches is None)
-    archives = _archives(ws, year, runs, pdf)
+    college, general_volumes = _college_outputs(ws, year, today, runs, registry, pdf, branches is None)
+    general_of = {r["党支部"]: r.get("党总支") or "（党委直属）" for r in registry}
+    volumes = [(run.branch, general_of.get(run.branch, ""), run.pdfs) for run in runs] + general_volumes
+    archives = _archives(ws, year, volumes, pdf)
     manifest = write_manifest(ws, year)
     return YearEnd(year, runs, college, archives, manifest, time.perf_counter() - started)
 
@@ -241,7 +274,7 @@ def _college_outputs(ws: Workspace, year: int, today: dt.date, runs: list[Branch
     from pipeline.documents.duty import college_ranking, duty_report_general
     made = [funds(ws, year)]
     if not everyone:
-        return made
+        return made, []
     last = months_ended(year, today)
     known = {r.branch: {c.month: c for c in r.checks} for r in runs if r.checks is not None}
     names = [r["党支部"] for r in registry]
@@ -256,42 +289,84 @@ def _college_outputs(ws: Workspace, year: int, today: dt.date, runs: list[Branch
              "vote": Decimal(r.duty["vote"]) if r.duty.get("vote") else None, "grade": r.duty["grade"],
              "average": Decimal(r.duty["average"])} for r in runs if r.duty]
     made.append(college_ranking(ws, year, rows))
+    volumes = []
+    from pipeline.documents.duty import LISTS, REPORT
     for general in sorted({r.get("党总支") for r in registry if r.get("党总支")}):
-        made += list(duty_report_general(ws, general, year, today))
-    return made
+        report, lists_docx, lists_xlsx = duty_report_general(ws, general, year, today)
+        pdfs = [("述职报告", p) for p in _final_or_draft(ws, general, year, REPORT, report, pdf)] + \
+            [(LISTS_TITLE, p) for p in _final_or_draft(ws, general, year, LISTS, lists_docx, pdf)]
+        made += [report, lists_docx, lists_xlsx, *(p for _, p in pdfs)]
+        volumes.append((general, general, pdfs))
+    return made, volumes
 
 
-def _archives(ws: Workspace, year: int, runs: list[BranchRun], pdf: bool) -> list[Path]:
-    """Per branch one PDF: each document a bookmark, its own bookmarks nested under it; page labels."""
+def _archives(ws: Workspace, year: int, volumes: list, pdf: bool) -> list[Path]:
+    """One PDF a volume (each branch's year, each 党总支's): a 案卷封面 and 卷内目录 (件号, 题名, 页号),
+    then each document — its bookmark the document's own name (a draft says 草稿), its own bookmarks
+    nested under it; page labels. Then the college's 年终归档目录."""
     if not pdf:
         return []
     folder = ws.outbox / str(year) / ARCHIVE_FOLDER
-    made, pages = [], []
-    for run in runs:
-        if not run.pdfs:
+    made, volumes_made = [], []
+    for owner, general, docs in volumes:
+        if not docs:
             continue
-        writer = PdfWriter()
-        for title, path in run.pdfs:
-            start = len(writer.pages)
-            reader = PdfReader(path)
-            writer.append(reader, outline_item=title, import_outline=True)
-            writer.set_page_label(start, len(writer.pages) - 1, style="/D", prefix=_label(title))
-        writer.add_metadata({"/Title": f"{year}年{run.branch}年终归档", "/Author": run.branch,
-                             "/Subject": "党支部台账年终归档", "/Creator": f"taizhang {__version__}"})
-        writer.page_mode = "/UseOutlines"
-        buffer = io.BytesIO()
-        writer.write(buffer)
-        target = folder / f"{year}年{safe_name(run.branch)}年终归档.pdf"
-        write_atomic(target, buffer.getvalue())
+        target, pages = _volume(ws, year, owner, general, docs, folder)
         made.append(target)
-        pages.append((run.branch, len(writer.pages), [t for t, _ in run.pdfs]))
-    if pages:
-        made.append(_index(ws, year, pages, folder))
+        volumes_made.append((owner, general, len(docs), pages))
+    if volumes_made:
+        made.append(_index(ws, year, volumes_made, folder))
     return made
 
 
+def _volume(ws: Workspace, year: int, owner: str, general: str, docs: list, folder: Path) -> tuple[Path, int]:
+    import tempfile
+
+    from pipeline.documents.pdf import to_pdf
+    from pipeline.documents.render import render_docx, template_path
+    readers = [PdfReader(path) for _, path in docs]
+    names = [path.stem.removesuffix("（定稿）") for _, path in docs]
+    drafts = [is_draft(path) for _, path in docs]
+    college = ws.section("college").get("name", "")
+    with tempfile.TemporaryDirectory(prefix="tz-cover-") as tmp:
+        front = 2                                   # the cover and one page of 卷内目录, checked below
+        for _ in range(2):
+            rows, page = [], front + 1
+            for n, (name, reader, draft) in enumerate(zip(names, readers, drafts), 1):
+                rows.append({"n": n, "title": name, "page": page, "pages": len(reader.pages),
+                             "note": "草稿" if draft else ""})
+                page += len(reader.pages)
+            context = {"college": college, "owner": owner, "general": general or "—", "year": f"{year}年度",
+                       "docs": f"{len(docs)}件", "pages": f"{page - 1}页", "keep": "永久",
+                       "date": f"{dt.date.today():%Y年%m月%d日}".replace("年0", "年").replace("月0", "月"),
+                       "rows": rows}
+            cover = render_docx(template_path(ws, "archive_cover.docx"), lambda tpl: context,
+                                Path(tmp) / f"{year}年{safe_name(owner)}案卷封面.docx")
+            cover_pdf = to_pdf(cover, cover.with_suffix(".pdf"), title="案卷封面", author=owner, subject="案卷封面",
+                               headings=[])
+            cover_reader = PdfReader(cover_pdf)
+            if len(cover_reader.pages) == front:
+                break
+            front = len(cover_reader.pages)
+        writer = PdfWriter()
+        writer.append(cover_reader, outline_item="案卷封面和卷内目录")
+        writer.set_page_label(0, len(writer.pages) - 1, style="/D", prefix="卷首-")
+        for (title, _), name, reader, draft in zip(docs, names, readers, drafts):
+            start = len(writer.pages)
+            writer.append(reader, outline_item=name + ("（草稿）" if draft else ""), import_outline=True)
+            writer.set_page_label(start, len(writer.pages) - 1, style="/D", prefix=_label(title))
+    writer.add_metadata({"/Title": f"{year}年{owner}年终归档", "/Author": owner,
+                         "/Subject": "党组织台账年终归档", "/Creator": f"taizhang {__version__}"})
+    writer.page_mode = "/UseOutlines"
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    target = folder / f"{year}年{safe_name(owner)}年终归档.pdf"
+    write_atomic(target, buffer.getvalue())
+    return target, len(writer.pages)
+
+
 SHORT = {"党支部工作记录本": "记录本", "支部党费收缴簿": "收缴簿", "个人党费缴纳登记证": "登记证",
-         "党费收缴情况公示": "公示", "述职报告": "述职"}
+         "党费收缴情况公示": "公示", "述职报告": "述职", "问题清单、责任清单、整改清单": "清单"}
 
 
 def _label(title: str) -> str:
@@ -301,17 +376,18 @@ def _label(title: str) -> str:
     return f"{SHORT.get(title, title[:4])}-"
 
 
-def _index(ws: Workspace, year: int, pages: list, folder: Path) -> Path:
+def _index(ws: Workspace, year: int, volumes: list, folder: Path) -> Path:
     from pipeline.documents.pdf import to_pdf
     from pipeline.documents.render import render_docx, template_path, title_lines
     college = ws.section("college").get("name", "")
-    rows = [{"n": n, "branch": branch, "pages": count, "docs": len(titles)} for n, (branch, count, titles)
-            in enumerate(pages, 1)]
-    context = {"college": college, "year": year, "rows": rows, "total": sum(p for _, p, _ in pages),
-               "title_lines": title_lines(f"{college}{year}年度", "党支部台账年终归档目录")}
+    rows = [{"n": n, "general": general if general != owner else "", "branch": owner, "docs": docs, "pages": pages}
+            for n, (owner, general, docs, pages) in enumerate(volumes, 1)]
+    context = {"college": college, "year": year, "rows": rows, "total": sum(r["pages"] for r in rows),
+               "docs": sum(r["docs"] for r in rows),
+               "title_lines": title_lines(f"{college}{year}年度", "党组织台账年终归档目录")}
     docx_path = render_docx(template_path(ws, "archive_index.docx"), lambda tpl: context,
                             folder / f"{year}年{safe_name(college)}年终归档目录.docx")
-    return to_pdf(docx_path, docx_path.with_suffix(".pdf"), title=f"{year}年{college}年终归档目录", author=college,
+    return to_pdf(docx_path, docx_path.with_suffix(".pdf"), title=docx_path.stem, author=college,
                   subject="年终归档目录", headings=[])
 
 
