@@ -32,14 +32,20 @@ WIDTHS = {"id_card": 21, "phone": 14, "date": 12, "birth": 10, "names": 18, "tex
 
 
 def field_hint(fld, code: str) -> str:
+    """必填/选填, the choices or the form, and the field's own hint — each said once."""
     parts = ["必填" if fld.is_required(code) else "选填"]
     if fld.enum:
         parts.append("可选：" + "、".join(fld.enum))
     elif fld.type in TYPE_FORMS:
         parts.append(TYPE_FORMS[fld.type])
-    if fld.hint:
-        parts.append(fld.hint)
+    said = "".join(parts)
+    extra = [clause for clause in (fld.hint or "").replace("，", "；").split("；") if clause and clause not in said]
+    if extra:
+        parts.append("，".join(extra))
     return "；".join(parts)
+
+
+PRINTED_ROWS = 25          # ruled rows on the printed blank form
 
 
 def add_ledger_sheet(wb: Workbook, item: Item, branch: str = "", year: int | str = "", filled: str = "",
@@ -88,11 +94,10 @@ def add_ledger_sheet(wb: Workbook, item: Item, branch: str = "", year: int | str
             dv.add(f"{letter}{FIRST_DATA_ROW}:{letter}{FIRST_DATA_ROW + rows - 1}")
             ws.add_data_validation(dv)
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1)
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    from pipeline.documents.sheets import print_setup
+    print_setup(ws, f"{HEADER_ROW}:{HEADER_ROW}")
+    if rows == TEMPLATE_ROWS:       # a blank form prints with ruled rows to write in, not a bare header
+        ws.print_area = f"A1:{last}{FIRST_DATA_ROW + PRINTED_ROWS - 1}"
     return ws
 
 
@@ -116,8 +121,17 @@ def add_instructions(wb: Workbook, items: list[Item]) -> None:
                  "4. 表尾的“合计”“填表人：”“审核人：”行不作为数据读取。",
                  "5. 一个工作簿可包含多张台账（每张一个工作表）；本“填表说明”表会被自动跳过。"):
         ws.append([line])
-    for letter, width in zip("ABCD", (26, 22, 10, 80)):
+    for letter, width in zip("ABCD", (24, 20, 8, 60)):
         ws.column_dimensions[letter].width = width
+    for row in ws.iter_rows(min_row=2):
+        if row[3].value:
+            row[3].alignment = Alignment(wrap_text=True, vertical="top")
+        elif row[0].value and not row[1].value and len(str(row[0].value)) > 24:     # the 通用说明 lines
+            ws.merge_cells(start_row=row[0].row, start_column=1, end_row=row[0].row, end_column=4)
+            row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    from pipeline.documents.sheets import fit_rows, print_setup
+    print_setup(ws, "1:1", landscape=False)
+    fit_rows(wb)
 
 
 def template_workbook(item: Item) -> Workbook:
