@@ -253,3 +253,71 @@ def test_every_dues_figure_shown_in_two_documents_is_the_same_number(demo_home):
         assert sum(c["应缴"] for c in card_totals) == engine["due"], folder.name
         checked += 1
     assert checked == 20
+
+
+# --- issue 14: what the printed pages look like, checked on the PDFs -------------------------------
+
+ALLOWED_FONTS = re.compile(r"^(Fandol(Fang|Song|Hei|Kai)|NotoSerifCJK|LiberationSerif|OpenSymbol)")
+
+
+def _fonts(reader) -> set[str]:
+    found = set()
+    for page in reader.pages:
+        fonts = (page.get("/Resources") or {}).get("/Font") or {}
+        for ref in fonts.values():
+            font = ref.get_object()
+            found.add(str(font.get("/BaseFont", "")).lstrip("/").split("+", 1)[-1])
+    return found
+
+
+def _flat(text: str) -> str:
+    return "".join(text.split())
+
+
+def test_printed_documents_of_a_branch(demo_home):
+    """Every kind of document of one branch, as PDF: fonts only from the mapped list (no fallback face),
+    no page that is empty or holds only 无, no table row split across pages, the header row at the top
+    of each page a table continues on, titles on one line where they fit."""
+    import docx
+    from pypdf import PdfReader
+
+    from pipeline.reading.convert import find_soffice
+    if find_soffice() is None:
+        pytest.skip("LibreOffice is not installed: no PDFs to look at")
+    home, _ = demo_home
+    folder = home / "outbox" / "2026" / "机电工程学院教工党支部"
+    pdfs = sorted(folder.glob("*.pdf"))
+    kinds = {"工作记录本", "党费收缴簿", "个人党费缴纳登记证", "党费收缴情况公示", "述职报告", "问题清单责任清单整改清单",
+             "月度检查表（1月）"}
+    assert kinds <= {p.stem.split("党支部", 1)[1] for p in pdfs}, [p.name for p in pdfs]
+    for pdf in pdfs:
+        reader = PdfReader(pdf)
+        bad_fonts = {f for f in _fonts(reader) if not ALLOWED_FONTS.match(f)}
+        assert not bad_fonts, (pdf.name, bad_fonts)
+        pages = [_flat(page.extract_text() or "") for page in reader.pages]
+        for n, text in enumerate(pages, 1):
+            body = re.sub(r"—\d+—|第\d+页，共\d+页|草稿", "", text)
+            assert body not in ("", "无"), (pdf.name, n, text)
+        source = pdf.with_suffix(".docx")
+        if not source.exists():
+            continue
+        for table in docx.Document(str(source)).tables:
+            rows = [[_flat(c.text) for c in row.cells] for row in table.rows]
+            head = [t for t in rows[0] if t]
+            where = []
+            for cells in rows[1:]:
+                first = next((t for t in cells if len(t) >= 4), None)
+                last = next((t for t in reversed(cells) if t), None)
+                if first is None or last is None:
+                    continue
+                found = [n for n, text in enumerate(pages) if first in text]
+                if len(found) != 1:
+                    continue                     # not unique in the document: nothing to say
+                assert last in pages[found[0]], (pdf.name, "row split across pages", cells)
+                where.append(found[0])
+            if len(head) >= 3 and len(set(where)) > 1:                # a table over several pages
+                for n in set(where):
+                    assert head[0] in pages[n], (pdf.name, "header not repeated on page", n + 1)
+    report = PdfReader(next(folder.glob("*述职报告.pdf")))
+    lines = (report.pages[0].extract_text() or "").splitlines()
+    assert any(_flat(line) == "2026年度抓党建工作述职报告" for line in lines), lines[:4]

@@ -152,3 +152,5 @@ def print_setup(ws, title_rows: str | None, landscape: bool = True) -> None:
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    ws.oddFooter.center.font = f"{SHEET_FONT},Regular"      # not the default Calibri: one face on the page
+    ws.oddFooter.center.size = 10
