@@ -577,8 +577,8 @@ def duty_report() -> docx.Document:
         para(d, text).paragraph_format.first_line_indent = Pt(32)
     para(d, "二、履行职责情况", style="Heading 1")
     para(d, "（一）组织生活开展情况", style="Heading 2")
-    loop_table(d, ["项目", "要求", "实际次数", "情况"], ["{{ m.name }}", "{{ m.rule }}", "{{ m.count }}", "{{ m.state }}"],
-               "m in meetings", [40, 52, 24, 40], 12)
+    loop_table(d, ["项目", "要求", "实际召开", "情况"], ["{{ m.name }}", "{{ m.rule }}", "{{ m.count }}", "{{ m.state }}"],
+               "m in meetings", [30, 36, 46, 44], 12)
     para(d, "（二）党费收缴和使用", style="Heading 2")
     para(d, "{{ facts.dues }}").paragraph_format.first_line_indent = Pt(32)
     para(d, "（三）联系服务群众", style="Heading 2")

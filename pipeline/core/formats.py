@@ -498,7 +498,7 @@ CN_MONTHS = {n: i + 1 for i, n in enumerate("一二三四五六七八九十")} |
 
 def month_header(key: str) -> int | None:
     """'3月' / '三月' in a C2 year grid → 3."""
-    m = MONTH_HEADER.match(key)
+    m = MONTH_HEADER.match(re.sub(r"^\d{4}年", "", key))          # "2026年1月" as well as "1月"
     if m and 1 <= int(m[1]) <= 12:
         return int(m[1])
     m = re.match(r"^([一二三四五六七八九十]{1,2})月(?:份)?$", key)

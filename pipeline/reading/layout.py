@@ -345,8 +345,10 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
     # the text above the header, from the cells as written (merged titles once, not per cell)
     title_text = "  ".join(_info_text(v) for r in raw.rows[:header_rows[0] - 1] for v in r if _info_text(v))
     item, ranked = recognise(name, title_text, keys)
-    if any(w in name for w in SKIP_SHEETS) and recognise_title(title_text) is None:
-        return None, [Issue("sheet-skipped", WARNING, "不是台账表（如填表说明），已跳过", sheet=name)]
+    instructions = re.search(r"(填表|填写|填报|使用)说明", title_text or "")
+    if (any(w in name for w in SKIP_SHEETS) or instructions) and recognise_title(title_text.replace("说明", "")) is None:
+        return None, [] if name == "填表说明" else \
+            [Issue("sheet-skipped", WARNING, "不是台账表（如填表说明），已跳过", sheet=name)]
     if item is None:
         if not any(c.distinctive for c in ranked):
             return None, [Issue("sheet-skipped", WARNING, "未能识别为任何台账，已跳过", sheet=name,
