@@ -246,4 +246,4 @@ class TestOther:
         assert errors(check(registered, tmp_path, "A3", rows)) == [("introducers", "C4")]
 
     def test_items_listing(self):
-        assert len(ITEMS) == 31 and {f"B{i}" for i in range(1, 9)} <= set(ITEMS) and "M1" in ITEMS
+        assert len(ITEMS) == 32 and {f"B{i}" for i in range(1, 9)} <= set(ITEMS) and {"M1", "W1"} <= set(ITEMS)

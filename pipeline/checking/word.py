@@ -67,7 +67,7 @@ def _finished_document(path, received: dt.datetime) -> Checked | None:
     with places left it is refused, saying how many and the first one."""
     import docx
 
-    from pipeline.documents.render import TO_FILL, _all_paragraphs, read_identity
+    from pipeline.documents.render import TO_FILL, all_paragraphs, read_identity
     try:
         document = docx.Document(str(path))
     except Exception:   # python-docx raises many types on damaged documents
@@ -78,7 +78,7 @@ def _finished_document(path, received: dt.datetime) -> Checked | None:
     kind, owner, year = found
     sheet = {"sheet": f"{kind}（定稿）", "item": "W1", "codes": ["W1"], "branch": owner, "period": str(year),
              "rows": 1, "word": True}
-    left = [p.text for p in _all_paragraphs(document) if TO_FILL in p.text]
+    left = [p.text for p in all_paragraphs(document) if TO_FILL in p.text]
     if left:
         first = left[0].strip()[:40]
         return Checked("docx", (sheet,), (), (), (Issue(

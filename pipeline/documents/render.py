@@ -96,10 +96,10 @@ def read_identity(text: str | None) -> tuple[str, str, int] | None:
 
 def places_to_fill(document) -> int:
     """How many 【请填写…】 places a document still holds (body and tables)."""
-    return sum(p.text.count(TO_FILL) for p in _all_paragraphs(document))
+    return sum(p.text.count(TO_FILL) for p in all_paragraphs(document))
 
 
-def _all_paragraphs(document):
+def all_paragraphs(document):
     yield from document.paragraphs
     for table in document.tables:
         for row in table.rows:
