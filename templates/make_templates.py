@@ -191,6 +191,27 @@ def page_break(document) -> None:
     document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
 
+def record_table(document, rows) -> None:
+    """A meeting's (or a talk's) fixed table: label | value | label | value, a row with one value
+    merged across; kept whole on one page."""
+    table = document.add_table(rows=len(rows), cols=4)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for r, values in enumerate(rows):
+        for col, value in enumerate(values):
+            table.cell(r, col).text = value
+        if values[2] == "":
+            merge(table, r, 1, 3)
+    fix_widths(table, [34, 46, 28, 48])
+    print_rows(table, header_rows=0, together=True)
+    for row in table.rows:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.style = "表格文字"
+                for run in p.runs:
+                    run.font.size = Pt(12)
+
+
 def loop_table(document, heads: list[str], cells: list[str], loop: str, widths: list[float] | None = None,
                font_size: float = 10.5, right: tuple[int, ...] = (), total: list[str] | None = None):
     """A table with a header row and one docxtpl row loop ({%tr for … %})."""
@@ -366,46 +387,15 @@ def record_book() -> docx.Document:
     para(d, "{%p for m in chapter.meetings %}")
     para(d, "{{ m.heading }}", style="Heading 3")
     para(d, "{%p if m.talk %}")
-    talk = d.add_table(rows=4, cols=4)
-    talk.style = "Table Grid"
-    talk.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for r, values in enumerate((("时　　间", "{{ m.when }}", "地　　点", "{{ m.place }}"),
-                                ("谈 话 人", "{{ m.host }}", "记 录 人", "{{ m.recorder }}"),
-                                ("谈话对象", "{{ m.expected }}", "", ""), ("谈话主题", "{{ m.topic }}", "", ""))):
-        for col, value in enumerate(values):
-            talk.cell(r, col).text = value
-        if values[2] == "":
-            merge(talk, r, 1, 3)
-    fix_widths(talk, [34, 46, 28, 48])
-    print_rows(talk, header_rows=0, together=True)
-    for row in talk.rows:
-        for cell in row.cells:
-            for p in cell.paragraphs:
-                p.style = "表格文字"
-                for run in p.runs:
-                    run.font.size = Pt(12)
+    record_table(d, (("时　　间", "{{ m.when }}", "地　　点", "{{ m.place }}"),
+                     ("谈 话 人", "{{ m.host }}", "记 录 人", "{{ m.recorder }}"),
+                     ("谈话对象", "{{ m.expected }}", "", ""), ("谈话主题", "{{ m.topic }}", "", "")))
     para(d, "{%p else %}")
-    table = d.add_table(rows=7, cols=4)
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    rows = [("时　　间", "{{ m.when }}", "地　　点", "{{ m.place }}"),
-            ("{{ m.host_label }}", "{{ m.host }}", "记 录 人", "{{ m.recorder }}"),
-            ("{{ m.expected_label }}", "{{ m.expected }}", "{{ m.present_label }}", "{{ m.present }}"),
-            ("缺席人员及原因", "{{ m.absent }}", "", ""), ("列席人员", "{{ m.attendees }}", "", ""),
-            ("{{ m.topic_label }}", "{{ m.topic }}", "", ""), ("决议事项", "{{ m.decision }}", "", "")]
-    for r, values in enumerate(rows):
-        for col, value in enumerate(values):
-            table.cell(r, col).text = value
-        if values[2] == "":
-            merge(table, r, 1, 3)
-    fix_widths(table, [34, 46, 28, 48])
-    print_rows(table, header_rows=0, together=True)
-    for r, row in enumerate(table.rows):
-        for col, cell in enumerate(row.cells):
-            for p in cell.paragraphs:
-                p.style = "表格文字"
-                for run in p.runs:
-                    run.font.size = Pt(12)
+    record_table(d, (("时　　间", "{{ m.when }}", "地　　点", "{{ m.place }}"),
+                     ("{{ m.host_label }}", "{{ m.host }}", "记 录 人", "{{ m.recorder }}"),
+                     ("{{ m.expected_label }}", "{{ m.expected }}", "{{ m.present_label }}", "{{ m.present }}"),
+                     ("缺席人员及原因", "{{ m.absent }}", "", ""), ("列席人员", "{{ m.attendees }}", "", ""),
+                     ("{{ m.topic_label }}", "{{ m.topic }}", "", ""), ("决议事项", "{{ m.decision }}", "", "")))
     para(d, "{%p endif %}")
     para(d, "{%p if m.body %}")
     para(d, "{{ m.body_label }}", bold=True).paragraph_format.keep_with_next = True

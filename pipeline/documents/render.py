@@ -95,8 +95,10 @@ def read_identity(text: str | None) -> tuple[str, str, int] | None:
 
 
 def places_to_fill(document) -> int:
-    """How many 【请填写…】 places a document still holds (body and tables)."""
-    return sum(p.text.count(TO_FILL) for p in all_paragraphs(document))
+    """How many 【请填写…】 places a document still holds (body and tables): one pass over the XML's
+    text, not python-docx's paragraph objects (a record book has thousands)."""
+    from lxml import etree
+    return etree.tostring(document.element.body, encoding="unicode").count(TO_FILL)
 
 
 def all_paragraphs(document):
