@@ -528,29 +528,35 @@ def dues_notice() -> docx.Document:
 
 
 def monthly_check() -> docx.Document:
-    """月度检查表: every point with its score and the evidence or the gap."""
+    """月度检查表: every point with its score and the evidence or the gap. One template for one month
+    and for a branch's year of them (one document, a page break between months: one PDF conversion)."""
     d = setup_document()
-    para(d, "{%p for line in title_lines %}")
+    para(d, "{%p for c in checks %}")
+    para(d, "{%p for line in c.title_lines %}")
     para(d, "{{ line }}", style="Title")
     para(d, "{%p endfor %}")
-    para(d, "（{{ year }}年{{ month }}月）", align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(d, "得分：{{ total }} 分，应得分 {{ full }} 分，得分率 {{ rate }}。{{ left_out }}")
+    para(d, "（{{ c.year }}年{{ c.month }}月）", align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(d, "得分：{{ c.total }} 分，应得分 {{ c.full }} 分，得分率 {{ c.rate }}。{{ c.left_out }}")
     loop_table(d, ["方面", "得分", "应得分", "标准分"], ["{{ a.name }}", "{{ a.score }}", "{{ a.full }}", "{{ a.standard }}"],
-               "a in aspects", [60, 32, 32, 32], 12)
+               "a in c.aspects", [60, 32, 32, 32], 12)
     para(d, "一、检查明细", style="Heading 1")
     loop_table(d, ["编号", "方面", "检查内容", "分值", "得分", "情况"],
                ["{{ r.id }}", "{{ r.aspect }}", "{{ r.text }}", "{{ r.full }}", "{{ r.score }}", "{{ r.evidence }}"],
-               "r in rows", [11, 17, 48, 11, 11, 58], 9)
+               "r in c.rows", [11, 17, 48, 11, 11, 58], 9)
     para(d, "二、存在问题", style="Heading 1")
-    para(d, "{%p for g in gaps %}")
+    para(d, "{%p for g in c.gaps %}")
     para(d, "{{ loop.index }}. {{ g }}").paragraph_format.first_line_indent = Pt(32)
     para(d, "{%p endfor %}")
-    para(d, "{%p if not gaps %}")
+    para(d, "{%p if not c.gaps %}")
     para(d, "本月自动检查项均符合要求。")
     para(d, "{%p endif %}")
     para(d).paragraph_format.keep_with_next = True
     para(d, "检查人：＿＿＿＿＿＿　　支部书记：＿＿＿＿＿＿", align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.keep_with_next = True
-    para(d, "{{ date }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    para(d, "{{ c.date }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    para(d, "{%p if not loop.last %}")
+    page_break(d)
+    para(d, "{%p endif %}")
+    para(d, "{%p endfor %}")
     return d
 
 

@@ -134,7 +134,11 @@ def test_year_end_archive_bookmarks_and_verification(demo_home, tmp_path):
         assert top[:8] == ["案卷封面和卷内目录", f"2026年{branch}工作记录本", f"2026年{branch}党费收缴簿",
                            f"2026年{branch}个人党费缴纳登记证", f"2026年{branch}党费收缴情况公示",
                            f"2026年{branch}述职报告（草稿）", f"2026年{branch}问题清单责任清单整改清单（草稿）",
-                           f"2026年{branch}月度检查表（1月）"]
+                           f"2026年{branch}月度检查表（1—10月）"]
+        months = next(item for item in reader.outline[reader.outline.index(next(
+            i for i in reader.outline if not isinstance(i, list) and "月度检查表" in i.title)) + 1:]
+            if isinstance(item, list))
+        assert [m.title for m in months] == [f"{m}月" for m in range(1, 11)]       # one PDF, a bookmark a month
         assert all(f"2026年{branch}{t}.pdf" in {p.name for p in (year / branch).glob("*.pdf")}
                    for t in ("工作记录本", "党费收缴簿", "述职报告"))
         contents = "\n".join(reader.pages[i].extract_text() for i in range(2))
@@ -288,7 +292,7 @@ def test_printed_documents_of_a_branch(demo_home):
     folder = home / "outbox" / "2026" / "机电工程学院教工党支部"
     pdfs = sorted(folder.glob("*.pdf"))
     kinds = {"工作记录本", "党费收缴簿", "个人党费缴纳登记证", "党费收缴情况公示", "述职报告", "问题清单责任清单整改清单",
-             "月度检查表（1月）"}
+             "月度检查表（1—10月）"}
     assert kinds <= {p.stem.split("党支部", 1)[1] for p in pdfs}, [p.name for p in pdfs]
     for pdf in pdfs:
         reader = PdfReader(pdf)

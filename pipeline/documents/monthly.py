@@ -38,10 +38,9 @@ def left_out(result: BranchCheck) -> str:
     return f"{'、'.join(parts)}，不计得分也不计应得分。" if parts else ""
 
 
-def inspection_sheet(ws: Workspace, result: BranchCheck, today: dt.date | None = None) -> Path:
-    """The branch's 月度检查表, dated at the end of its month (or the day it was made, if earlier)."""
+def _sheet_context(result: BranchCheck, today: dt.date | None) -> dict:
     end = dt.date(result.year, result.month, calendar.monthrange(result.year, result.month)[1])
-    made = min(end, today or dt.date.today())
+    made = min(end, today or dt.date.today())          # dated at the end of its month (or the day made)
     rows = [{"id": o.point.id, "aspect": o.point.aspect, "text": o.point.text, "full": _n(o.point.score),
              "score": SHOWN_SCORE.get(o.state, _n(o.score)),
              "evidence": o.evidence + (f"（{o.state}，不计分）" if o.state in (NA, LATER) else "")}
@@ -49,14 +48,29 @@ def inspection_sheet(ws: Workspace, result: BranchCheck, today: dt.date | None =
     aspects = [{"name": a, "score": _n(result.aspect(a)), "full": _n(result.aspect_full(a)),
                 "standard": _n(sum((o.point.score for o in result.outcomes if o.point.aspect == a), Decimal(0)))}
                for a in ASPECTS]
-    context = {"branch": result.branch, "year": result.year, "month": result.month, "rows": rows,
-               "title_lines": title_lines(result.branch, TITLE),
-               "aspects": aspects, "total": _n(result.total), "full": _n(result.full), "rate": rate_text(result),
-               "left_out": left_out(result),
-               "gaps": [f"{o.point.text}（{o.evidence}）" for o in result.gaps],
-               "date": f"{made.year}年{made.month}月{made.day}日"}
+    return {"branch": result.branch, "year": result.year, "month": result.month, "rows": rows,
+            "title_lines": title_lines(result.branch, TITLE),
+            "aspects": aspects, "total": _n(result.total), "full": _n(result.full), "rate": rate_text(result),
+            "left_out": left_out(result),
+            "gaps": [f"{o.point.text}（{o.evidence}）" for o in result.gaps],
+            "date": f"{made.year}年{made.month}月{made.day}日"}
+
+
+def inspection_sheet(ws: Workspace, result: BranchCheck, today: dt.date | None = None) -> Path:
+    """The branch's 月度检查表 of one month."""
     target = output_path(ws, result.year, f"{TITLE}（{result.month}月）", result.branch)
-    return render_docx(template_path(ws, "monthly_check.docx"), lambda tpl: context, target)
+    return render_docx(template_path(ws, "monthly_check.docx"),
+                       lambda tpl: {"checks": [_sheet_context(result, today)]}, target)
+
+
+def inspection_book(ws: Workspace, results: list[BranchCheck], today: dt.date | None = None) -> Path:
+    """A branch's 月度检查表 of every month so far in one document (a page break between months): what
+    the year-end prints and archives — one PDF conversion instead of one a month."""
+    first, last = results[0], results[-1]
+    span = f"{first.month}月" if first.month == last.month else f"{first.month}—{last.month}月"
+    target = output_path(ws, first.year, f"{TITLE}（{span}）", first.branch)
+    return render_docx(template_path(ws, "monthly_check.docx"),
+                       lambda tpl: {"checks": [_sheet_context(r, today) for r in results]}, target)
 
 
 def college_workbook(ws: Workspace, results: list[BranchCheck], year: int, month: int) -> Path:

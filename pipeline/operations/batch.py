@@ -122,12 +122,38 @@ def _duty(ws, branch, year, today, pdf, inspections) -> Made:
 
 
 def _checks(ws, branch, year, today, pdf, inspections) -> Made:
-    from pipeline.documents.monthly import inspection_sheet
-    out = []
-    for check in inspections():
-        path = inspection_sheet(ws, check, today)
-        out += _with_pdf(path, pdf, branch)
+    """Each month's 月度检查表 (.docx), and for print one document of all the months: one PDF
+    conversion, a bookmark a month (not twelve conversions)."""
+    from pipeline.documents.monthly import inspection_book, inspection_sheet
+    checks = inspections()
+    out = [inspection_sheet(ws, check, today) for check in checks]
+    if pdf and checks:
+        book = inspection_book(ws, checks, today)
+        out += [book, *_with_pdf(book, pdf, branch)[1:]]
+        _month_bookmarks(out[-1], [c.month for c in checks], year)
     return Made(out)
+
+
+def _month_bookmarks(pdf: Path, months: list[int], year: int) -> None:
+    """One bookmark a month ("3月") at the page its form starts on, found by the form's own date line."""
+    reader = PdfReader(pdf)
+    starts, wanted = {}, list(months)
+    for n, page in enumerate(reader.pages):
+        text = "".join((page.extract_text() or "").split())
+        for month in wanted:
+            if f"（{year}年{month}月）" in text:
+                starts[month] = n
+                wanted.remove(month)
+                break
+    writer = PdfWriter(clone_from=reader)
+    writer._root_object.pop("/Outlines", None)          # LibreOffice's per-heading bookmarks: replaced
+    for month in months:
+        if month in starts:
+            writer.add_outline_item(f"{month}月", starts[month])
+    writer.page_mode = "/UseOutlines"
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    write_atomic(pdf, buffer.getvalue())
 
 
 @dataclass(frozen=True)
