@@ -90,3 +90,14 @@ def test_this_years_records_are_asked_of_the_store_not_filtered_by_hand():
     text = _sources()
     hand = [n for n, t in text.items() if re.search(r'as_date\(r\[[^]]+\]\)\.year == (self\.)?year', t)]
     assert hand == []
+
+
+def test_the_command_line_starts_lean():
+    """Issue 15: `taizhang --help` imports neither the store nor the document stack (≤ 3× a bare start)."""
+    import subprocess
+    import sys
+    code = ("import sys, cli; print(','.join(m for m in ('openpyxl', 'sqlalchemy', 'docx', 'docxtpl', 'pypdf', "
+            "'watchdog') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == ""

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from openpyxl.utils import get_column_letter
+
+def column_letter(index: int) -> str:
+    """1 → A, 27 → AA (as Excel names columns). Here, not openpyxl's: the CLI starts without it."""
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
 
 ERROR = "error"
 WARNING = "warning"
@@ -73,7 +81,7 @@ class Issue:
 def cell_ref(column: int | None, row: int | None) -> str | None:
     if not column or not row:
         return None
-    return f"{get_column_letter(column)}{row}"
+    return f"{column_letter(column)}{row}"
 
 
 def show_value(value) -> str | None:
