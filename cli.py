@@ -107,7 +107,7 @@ def _exit_code(results) -> int:
 def file_command(func):
     """The options shared by commands over submitted files."""
     for decorator in reversed((main.command(name=func.__name__, context_settings=CONTEXT), files_argument,
-                               click.option("--branch", help="文件中未写明党支部时，按此支部处理。"),
+                               click.option("--branch", help="按此支部处理（优先于文件中写的支部）。"),
                                click.option("--year", type=click.IntRange(2000, 2100),
                                             help="文件中（表名、文件名）未写明年度时，按此年度处理，如 2026。"),
                                json_option)):

@@ -351,10 +351,16 @@ def test_the_branch_column_wins_and_a_conflict_is_said(registered, tmp_path):
     rows = [["姓名", "所在党支部", "申请入党时间", "列入培养对象的时间"], ["张三", other, dt.date(2025, 3, 1), dt.date(2025, 9, 1)]]
     said = ingest(_book(tmp_path / "a.xlsx", rows, title=f"{BRANCH}入党积极分子名册"), registered, received=RECEIVED)
     assert said.status == "rejected" and "branch-conflict" in {i.code for i in said.errors}
-    folder = ingest(_book(tmp_path / "b.xlsx", rows, title="入党积极分子名册"), registered, received=RECEIVED,
-                    folder_branch=BRANCH)
+    # dropped into BRANCH's folder in the inbox: that branch submits only its own rows
+    (registered.inbox / BRANCH).mkdir(parents=True, exist_ok=True)
+    dropped = _book(registered.inbox / BRANCH / "b.xlsx", rows, title="入党积极分子名册")
+    folder = ingest(dropped, registered, received=RECEIVED)
     assert folder.status == "rejected" and "branch-conflict" in {i.code for i in folder.errors}
     assert registered.store.active_records("A2", other) == []
+    # --branch wins over all (§2): the rows are that branch's
+    forced = ingest(_book(tmp_path / "c.xlsx", rows, title="入党积极分子名册"), registered, received=RECEIVED,
+                    folder_branch=BRANCH)
+    assert forced.status == "accepted" and forced.branch == BRANCH, [i.text() for i in forced.issues]
 
 
 def test_dues_identity_comes_from_the_roster_then_the_title_never_a_branch_name(registered, tmp_path):

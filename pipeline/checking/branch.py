@@ -30,6 +30,12 @@ def branch_key(name: str) -> str:
     return header_key(name).replace("党支部", "支部")
 
 
+class Forced(str):
+    """A branch given by `--branch`: it wins over whatever the file says (§2). A str, so it passes
+    through every function that takes the folder's branch; only the layout and the Word reader look
+    at the difference."""
+
+
 @dataclass(frozen=True)
 class BranchClaim:
     """A branch name as found in a file, and where."""
@@ -53,7 +59,7 @@ def resolve_branch(claim: BranchClaim, registered: list[str]) -> tuple[str | Non
         return exact[0], []
     near = closest(claim.name, registered, n=3, cutoff=0.5)
     source = {"info": "表头信息行", "title": "标题", "folder": "子文件夹名", "field": "文中", "column": "党支部列",
-              "name": "文件名"}.get(claim.found_in, "")
+              "name": "文件名", "option": "--branch 指定"}.get(claim.found_in, "")
     hint = f"是否为：{'、'.join(near)}？" if near else "请使用《党组织设置表》中登记的支部全称"
     return None, [Issue("unknown-branch", ERROR, f"{source}的党支部“{claim.name}”未在党组织设置中登记",
                         **where, hint=hint)]

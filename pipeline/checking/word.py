@@ -9,7 +9,7 @@ import datetime as dt
 
 from pipeline.core.formats import ITEMS, MEETING_TYPES, NEEDS_PHOTOS, header_key
 from pipeline.core.issues import ERROR, WARNING, Issue
-from pipeline.checking.branch import TITLE_BRANCH_RE, BranchClaim, resolve_branch
+from pipeline.checking.branch import TITLE_BRANCH_RE, BranchClaim, Forced, resolve_branch
 from pipeline.reading.layout import Column
 from pipeline.store import LedgerRows
 from pipeline.core.records import Checked, Context, Row
@@ -20,6 +20,8 @@ DOC_SHEET = None     # Word issues have no sheet: the place is the paragraph or 
 
 
 def _branch_claim(doc: WordDoc, registry: list[str], folder_branch: str | None):
+    if isinstance(folder_branch, Forced):        # --branch wins over all (§2)
+        return BranchClaim(str(folder_branch), "option")
     if doc.fields.get("党支部", [""])[0]:
         text, place, _ = doc.fields["党支部"]
         return BranchClaim(text.split()[0], "field", DOC_SHEET, place.where)

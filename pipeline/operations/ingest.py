@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.core.issues import ERROR, WARNING, Issue, PipelineError
 from pipeline.store import LedgerRows
-from pipeline.checking.branch import BranchClaim, branch_from_folder, resolve_branch
+from pipeline.checking.branch import BranchClaim, Forced, branch_from_folder, resolve_branch
 from pipeline.checking.file import check
 from pipeline.operations.claims import Claim, claim_copied, claim_moved, claim_root, is_ignored, open_claims
 from pipeline.core.files import entry_kind, fill_bytes, fill_from, local_writers, safe_name
@@ -124,7 +124,7 @@ def validate_path(path: Path, ws: Workspace, *, folder_branch: str | None = None
     """`taizhang validate`: the same verdict as `ingest` would give (the folder names the branch
     the same way), nothing written. A file that vanishes meanwhile is an error, not a traceback."""
     registry = [r["党支部"] for r in ws.store.registry()]
-    branch = folder_branch or branch_from_folder(path, ws.inbox, registry)
+    branch = Forced(folder_branch) if folder_branch else branch_from_folder(path, ws.inbox, registry)
     if entry_kind(Path(path).resolve()) != "file":
         return _skipped(Path(path).name, Path(path), "不是普通文件，或已被移走（可能已由收件箱监视进程领取）")
     return check_file(Path(path), ws, folder_branch=branch, year=year)
@@ -195,7 +195,7 @@ def ingest_claim(claim: Claim, ws: Workspace, *, branch: str | None = None, rece
     original and the receipts in place. `settle(path)` waits until a claimed file is quiet."""
     claim.remember(branch=branch, received=received, year=year)
     registry = [r["党支部"] for r in ws.store.registry()]
-    folder = claim.branch or branch_from_folder(claim.origin, ws.inbox, registry)
+    folder = Forced(claim.branch) if claim.branch else branch_from_folder(claim.origin, ws.inbox, registry)
     received = claim.received
     while True:
         result = _judge(claim, ws, folder, received, registry, settle)

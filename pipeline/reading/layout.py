@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter
 from pipeline.core.formats import (BRANCH_COLUMNS, DERIVED, EXCEL_ITEMS, FOOTER_WORDS, ITEMS, LABEL_INDEX, MEETING_ITEMS,
                                    SKIP_SHEETS, Item, field_for, fields_item, header_key, month_header,
                                    recognise_direction, recognise_title)
-from pipeline.checking.branch import TITLE_BRANCH_RE, branch_key
+from pipeline.checking.branch import TITLE_BRANCH_RE, Forced, branch_key
 from pipeline.core.issues import ERROR, WARNING, Issue, cell_ref
 from pipeline.reading.excel import RawSheet, fill_merged
 from pipeline.core.values import Bad, as_date, clean_text, fold, parse_date
@@ -381,7 +381,9 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
     branch, branch_from, branch_cell, branch_column = info.get("branch"), info.get("branch_from"), None, None
     issues: list[Issue] = []
     found = _branch_column(data, branch_cols)
-    if found is not None:                        # the rows say their branch: that wins
+    if isinstance(folder_branch, Forced):        # --branch wins over all (§2)
+        branch, branch_from, found = str(folder_branch), "option", None
+    elif found is not None:                      # the rows say their branch: that wins
         col, values = found
         if branch is not None and {branch_key(v) for v in values} != {branch_key(branch)}:
             issues.append(Issue("branch-conflict", ERROR,
