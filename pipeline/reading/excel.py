@@ -8,7 +8,9 @@ and marking formulas saved without a cached value and Excel error values.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 import re
 import warnings
 import zipfile
@@ -193,11 +195,146 @@ def _read_sheet(ws, wb, limits: Limits, decimals: dict[int, int]) -> RawSheet:
     return RawSheet(ws.title, rows, tuple(merged), ws.sheet_state != "visible", truncated)
 
 
+READER_ENV = "TAIZHANG_READER"      # "openpyxl" forces the openpyxl reader (tests compare the two)
+
+
 def read_workbook(path: Path, limits: Limits = Limits()) -> tuple[list[RawSheet], list[Issue]]:
+    """Every worksheet's raw cells. The Rust-backed python-calamine reads the values (about ten
+    times faster than openpyxl); openpyxl reads a workbook calamine cannot tell everything about —
+    one with formulas (a formula saved without a cached value, an error value) — decided from the
+    sheet XML before parsing. Both give the same RawSheets (a test compares them cell by cell)."""
+    if os.environ.get(READER_ENV) != "openpyxl":
+        found = _read_with_calamine(path, limits)
+        if found is not None:
+            return found
     with warnings.catch_warnings():
         # openpyxl warns about WPS/Excel extensions it skips (data validation lists, defined names)
         warnings.simplefilter("ignore")
         return _read_workbook(path, limits)
+
+
+# what calamine cannot tell: a formula (its cached value, or none), an error value, a number of 16
+# digits or more (an ID typed as a number: exact as an int only when read from the XML)
+_OPENPYXL_ONLY = re.compile(rb'<(?:\w+:)?f[ >/]|\bt="e"|<v>-?\d{16,}</v>')
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
+
+
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet name → its part in the package, from the workbook and its relationships."""
+    from defusedxml import ElementTree
+    book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels.findall("p:Relationship", _NS)}
+    parts = {}
+    for sheet in book.findall("m:sheets/m:sheet", _NS):
+        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
+        parts[sheet.get("name")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return parts
+
+
+def _style_decimals(z: zipfile.ZipFile) -> dict[int, int]:
+    """Style id → the decimals its number format fixes ("0.00" → 2), as `_decimal_places` does."""
+    from defusedxml import ElementTree
+    from openpyxl.styles.numbers import BUILTIN_FORMATS
+    if "xl/styles.xml" not in z.namelist():
+        return {}
+    styles = ElementTree.fromstring(z.read("xl/styles.xml"))
+    custom = {int(f.get("numFmtId")): f.get("formatCode") for f in styles.findall("m:numFmts/m:numFmt", _NS)}
+    places = {}
+    for style_id, xf in enumerate(styles.findall("m:cellXfs/m:xf", _NS)):
+        fmt_id = int(xf.get("numFmtId") or 0)
+        places_for = _fixed_decimals(custom.get(fmt_id) if fmt_id >= 164 else BUILTIN_FORMATS.get(fmt_id))
+        if places_for is not None:
+            places[style_id] = places_for
+    return places
+
+
+def _fixed_decimals(code: str | None) -> int | None:
+    section = re.sub(r'"[^"]*"|\\.', "", (code or "").split(";")[0])
+    found = _DECIMALS.search(section)
+    if found and "%" not in section and not re.search(r"[yYmMdDhHsS]", section):
+        return found[1].count("0")
+    return None
+
+
+def _shown(xml: bytes, decimals: dict[int, int]) -> dict[tuple[int, int], int]:
+    """(row, column) → decimals of the number cells whose style fixes them (a typed 2026.10)."""
+    if not decimals:
+        return {}
+    styles = b"|".join(str(s).encode() for s in decimals)
+    found = {}
+    for m in re.finditer(rb'<c r="([A-Z]+)(\d+)"([^>]*?)\bs="(' + styles + rb')"([^>]*)>\s*<v>[^<]*\.[^<]*</v>', xml):
+        attrs = m[3] + m[5]
+        if b' t="' in attrs and b' t="n"' not in attrs:
+            continue
+        col = 0
+        for ch in m[1]:
+            col = col * 26 + ch - 64
+        found[(int(m[2]), col)] = decimals[int(m[4])]
+    return found
+
+
+def _plain(value):
+    """A calamine value as openpyxl gives it: no empty strings, whole numbers as int, dates as datetime."""
+    if value == "":
+        return None
+    if type(value) is float and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if type(value) is dt.date:
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _read_with_calamine(path: Path, limits: Limits) -> tuple[list[RawSheet], list[Issue]] | None:
+    """The values with python-calamine; None when openpyxl must read the file (formulas, or a
+    package calamine cannot open)."""
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:                      # pragma: no cover - a dependency
+        return None
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = _sheet_parts(z)
+            xml = {name: z.read(part) for name, part in parts.items() if part in z.namelist()}
+            if any(_OPENPYXL_ONLY.search(data) for data in xml.values()):
+                return None
+            decimals = _style_decimals(z)
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:   # an odd package: openpyxl reads it, or says it cannot
+        log.info("calamine: %s left to openpyxl: %s", path, exc)
+        return None
+    sheets = []
+    for meta in book.sheets_metadata:
+        if str(getattr(meta, "typ", "WorkSheet")).split(".")[-1] not in ("WorkSheet",):
+            continue                            # a chart sheet
+        try:
+            sheet = book.get_sheet_by_name(meta.name)
+        except Exception as exc:               # entity bombs, broken XML: openpyxl says what is wrong
+            log.info("calamine: %s left to openpyxl: %s", path, exc)
+            return None
+        if sheet.height > limits.rows:          # a huge or padded sheet: openpyxl streams it and stops
+            return None
+        shown: dict[int, list] = {}
+        for (r, c), places in _shown(xml.get(meta.name, b""), decimals).items():
+            shown.setdefault(r, []).append((c, places))
+        rows: list = []
+        for index, raw in enumerate(sheet.to_python(skip_empty_area=False), 1):
+            values = [_plain(v) for v in raw[:limits.columns]]
+            while values and values[-1] is None:
+                values.pop()
+            if not any(v is not None and v != "" for v in values):
+                continue
+            for c, places in shown.get(index, ()):
+                if c <= len(values) and type(values[c - 1]) in (float, int):
+                    values[c - 1] = Shown(float(values[c - 1]), f"{float(values[c - 1]):.{places}f}")
+            rows.extend([] for _ in range(index - 1 - len(rows)))
+            rows.append(values)
+        merged = tuple((c0 + 1, r0 + 1, c1 + 1, r1 + 1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or ()))
+        hidden = str(meta.visible).split(".")[-1] != "Visible"
+        sheets.append(RawSheet(meta.name, rows, merged, hidden, False))
+    return sheets, []
 
 
 def _read_workbook(path: Path, limits: Limits) -> tuple[list[RawSheet], list[Issue]]:
