@@ -14,16 +14,13 @@ import os
 import re
 import warnings
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import msoffcrypto
-from openpyxl import load_workbook
-from openpyxl.utils.cell import range_boundaries
-from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
-from pipeline.core.issues import ERROR, Issue
-from pipeline.core.values import UNCALCULATED, CellError, Shown
+from pipeline.core.issues import Issue
+from pipeline.core.values import Shown
+from pipeline.reading.raw import Limits, RawSheet, file_issue, fixed_decimals
 
 log = logging.getLogger(__name__)
 
@@ -31,31 +28,6 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 LEGACY_SUFFIXES = {".xls", ".et", ".doc", ".wps"}
 WORD_SUFFIXES = {".docx", ".docm"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-MAX_EMPTY_RUN = 1000          # this many empty rows in a row end a sheet
-
-
-@dataclass(frozen=True)
-class Limits:
-    file_bytes: int = 50 * 2**20
-    unpacked_bytes: int = 300 * 2**20
-    ratio: int = 200
-    rows: int = 50_000
-    columns: int = 200
-
-
-@dataclass(frozen=True)
-class RawSheet:
-    name: str
-    rows: list            # rows[i] is Excel row i+1, a list of raw values
-    merged: tuple         # (min_col, min_row, max_col, max_row), 1-based
-    hidden: bool = False
-    truncated: bool = False
-
-
-def _file_issue(code: str, message: str, hint: str | None = None) -> Issue:
-    return Issue(code, ERROR, message, hint=hint)
-
-
 def _sniff_text(head: bytes) -> str:
     sample = head.lstrip(b"\xef\xbb\xbf").lstrip()[:200].lower()
     if sample.startswith((b"<html", b"<!doctype html", b"<?xml", b"<table")):
@@ -82,22 +54,22 @@ def inspect_file(path: Path, limits: Limits = Limits()) -> tuple[str | None, lis
     suffix = path.suffix.lower()
     size = path.stat().st_size
     if size == 0:
-        return None, [_file_issue("file-empty", "文件是空的（0 字节），可能保存或复制时出错", "请重新保存后再提交")]
+        return None, [file_issue("file-empty", "文件是空的（0 字节），可能保存或复制时出错", "请重新保存后再提交")]
     if size > limits.file_bytes:
-        return None, [_file_issue("file-too-large",
+        return None, [file_issue("file-too-large",
                                   f"文件过大（{size / 2**20:.1f} MB），超过 {limits.file_bytes // 2**20} MB 上限",
                                   "请删除无关的工作表和图片，或拆分后提交")]
     with path.open("rb") as fp:
         head = fp.read(512)
     if head.startswith(OLE_MAGIC):
         if _office_encrypted(path):
-            return None, [_file_issue("file-encrypted", "文件设有密码（已加密），无法读取",
+            return None, [file_issue("file-encrypted", "文件设有密码（已加密），无法读取",
                                       "请在 Excel/WPS/Word 中取消“文件加密”或“打开权限密码”后重新提交")]
         return ("legacy-doc" if suffix in WORD_FAMILY else "legacy-xls"), []
     if not head.startswith(b"PK"):
         kind = "PDF 文件" if head.startswith(b"%PDF") else _sniff_text(head)
         what = "Word 文档" if suffix in WORD_FAMILY else "Excel 工作簿"
-        return None, [_file_issue("file-not-excel", f"文件内容不是{what}，而是{kind}，只是扩展名为“{suffix}”",
+        return None, [file_issue("file-not-excel", f"文件内容不是{what}，而是{kind}，只是扩展名为“{suffix}”",
                                   f"请在 {'Word/WPS' if suffix in WORD_FAMILY else 'Excel/WPS'} 中打开后"
                                   f"“另存为”{what}（{'.docx' if suffix in WORD_FAMILY else '.xlsx'}）")]
     return _inspect_zip(path, limits)
@@ -109,93 +81,24 @@ def _inspect_zip(path: Path, limits: Limits) -> tuple[str | None, list[Issue]]:
             infos = zf.infolist()
             names = {i.filename for i in infos}
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
-        return None, [_file_issue("file-corrupt", "文件已损坏（可能未保存完整或传输中断），无法打开",
+        return None, [file_issue("file-corrupt", "文件已损坏（可能未保存完整或传输中断），无法打开",
                                   "请在 Excel/WPS 中打开确认无误，重新保存后提交")]
     unpacked = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos) or 1
     if unpacked > limits.unpacked_bytes or (unpacked > 10 * 2**20 and unpacked / packed > limits.ratio):
-        return None, [_file_issue("file-too-large", f"文件解压后达 {unpacked / 2**20:.0f} MB，超出处理上限，已拒收",
+        return None, [file_issue("file-too-large", f"文件解压后达 {unpacked / 2**20:.0f} MB，超出处理上限，已拒收",
                                   "请删除多余的空行、空列和图片后重新保存提交")]
     if "word/document.xml" in names:
         return "docx", []
     if "xl/workbook.xml" in names:
         return "xlsx", []
-    return None, [_file_issue("file-corrupt", "文件不是有效的 Excel 工作簿或 Word 文档（缺少正文内容）",
+    return None, [file_issue("file-corrupt", "文件不是有效的 Excel 工作簿或 Word 文档（缺少正文内容）",
                               "请在 Excel/WPS/Word 中打开后另存为 .xlsx/.docx 再提交")]
 
 
-class _Parser(WorkSheetParser):
-    """openpyxl's sheet parser, marking cells whose formula has no cached value, and giving a number
-    shown with fixed decimals its displayed text (a typed 2026.10 is stored as 2026.1)."""
-
-    decimals: dict = {}
-
-    def parse_cell(self, element):
-        cell = super().parse_cell(element)
-        value = cell["value"]
-        if value is None and element.find(FORMULA_TAG) is not None:
-            cell["value"] = UNCALCULATED
-        elif cell["data_type"] == "e" and value is not None:
-            cell["value"] = CellError(str(value))
-        elif type(value) is float and self.decimals.get(cell.get("style_id")) is not None:
-            cell["value"] = Shown(value, f"{value:.{self.decimals[cell['style_id']]}f}")
-        return cell
-
-
-_DECIMALS = re.compile(r"\.([0#]+)")
-
-
-def _decimal_places(wb) -> dict[int, int]:
-    """style id → decimals its number format shows ("0.00" → 2), for formats that fix them."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS
-    custom = list(getattr(wb, "_number_formats", []) or [])
-    places = {}
-    for style_id, style in enumerate(getattr(wb, "_cell_styles", []) or []):
-        fmt_id = getattr(style, "numFmtId", 0) or 0
-        code = BUILTIN_FORMATS.get(fmt_id) if fmt_id < 164 else (custom[fmt_id - 164] if fmt_id - 164 < len(custom)
-                                                                   else None)
-        section = re.sub(r'"[^"]*"|\\.', "", (code or "").split(";")[0])
-        found = _DECIMALS.search(section)
-        if found and "%" not in section and not re.search(r"[yYmMdDhHsS]", section):
-            places[style_id] = found[1].count("0")
-    return places
-
-
-def _read_sheet(ws, wb, limits: Limits, decimals: dict[int, int]) -> RawSheet:
-    rows: list = []
-    truncated = False
-    empty_run = 0
-    with ws._get_source() as src:
-        parser = _Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
-                         date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
-        parser.decimals = decimals
-        for idx, cells in parser.parse():
-            values = [None] * min(max((c["column"] for c in cells), default=0), limits.columns)
-            for c in cells:
-                if c["column"] <= limits.columns and c["value"] is not None:
-                    values[c["column"] - 1] = c["value"]
-            if not any(v is not None and v != "" for v in values):
-                empty_run += 1
-                if empty_run > MAX_EMPTY_RUN:
-                    break
-                continue
-            empty_run = 0
-            if idx > limits.rows:
-                truncated = True
-                break
-            rows.extend([] for _ in range(idx - 1 - len(rows)))
-            rows.append(values)
-        merged = []
-        if parser.merged_cells is not None:
-            for rng in parser.merged_cells.mergeCell:
-                try:
-                    merged.append(range_boundaries(rng.ref))
-                except (TypeError, ValueError):
-                    continue
-    return RawSheet(ws.title, rows, tuple(merged), ws.sheet_state != "visible", truncated)
-
-
 READER_ENV = "TAIZHANG_READER"      # "openpyxl" forces the openpyxl reader (tests compare the two)
+# Excel's built-in number formats that fix decimals (numFmtId → decimals), as openpyxl's table gives
+BUILTIN_DECIMALS = {2: 2, 4: 2, 7: 2, 8: 2, 11: 2, 39: 2, 40: 2, 43: 2, 44: 2, 48: 1}
 
 
 def read_workbook(path: Path, limits: Limits = Limits()) -> tuple[list[RawSheet], list[Issue]]:
@@ -207,10 +110,11 @@ def read_workbook(path: Path, limits: Limits = Limits()) -> tuple[list[RawSheet]
         found = _read_with_calamine(path, limits)
         if found is not None:
             return found
+    from pipeline.reading.openpyxl_reader import read_with_openpyxl     # only when needed: a slow import
     with warnings.catch_warnings():
         # openpyxl warns about WPS/Excel extensions it skips (data validation lists, defined names)
         warnings.simplefilter("ignore")
-        return _read_workbook(path, limits)
+        return read_with_openpyxl(path, limits)
 
 
 # what calamine cannot tell: a formula (its cached value, or none), an error value, a number of 16
@@ -235,9 +139,8 @@ def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _style_decimals(z: zipfile.ZipFile) -> dict[int, int]:
-    """Style id → the decimals its number format fixes ("0.00" → 2), as `_decimal_places` does."""
+    """Style id → the decimals its number format fixes ("0.00" → 2), as the openpyxl reader finds them."""
     from defusedxml import ElementTree
-    from openpyxl.styles.numbers import BUILTIN_FORMATS
     if "xl/styles.xml" not in z.namelist():
         return {}
     styles = ElementTree.fromstring(z.read("xl/styles.xml"))
@@ -245,18 +148,10 @@ def _style_decimals(z: zipfile.ZipFile) -> dict[int, int]:
     places = {}
     for style_id, xf in enumerate(styles.findall("m:cellXfs/m:xf", _NS)):
         fmt_id = int(xf.get("numFmtId") or 0)
-        places_for = _fixed_decimals(custom.get(fmt_id) if fmt_id >= 164 else BUILTIN_FORMATS.get(fmt_id))
+        places_for = fixed_decimals(custom.get(fmt_id)) if fmt_id >= 164 else BUILTIN_DECIMALS.get(fmt_id)
         if places_for is not None:
             places[style_id] = places_for
     return places
-
-
-def _fixed_decimals(code: str | None) -> int | None:
-    section = re.sub(r'"[^"]*"|\\.', "", (code or "").split(";")[0])
-    found = _DECIMALS.search(section)
-    if found and "%" not in section and not re.search(r"[yYmMdDhHsS]", section):
-        return found[1].count("0")
-    return None
 
 
 def _shown(xml: bytes, decimals: dict[int, int]) -> dict[tuple[int, int], int]:
@@ -335,34 +230,6 @@ def _read_with_calamine(path: Path, limits: Limits) -> tuple[list[RawSheet], lis
         hidden = str(meta.visible).split(".")[-1] != "Visible"
         sheets.append(RawSheet(meta.name, rows, merged, hidden, False))
     return sheets, []
-
-
-def _read_workbook(path: Path, limits: Limits) -> tuple[list[RawSheet], list[Issue]]:
-    # A file object, not a path: openpyxl refuses a real workbook named .xls by its name alone.
-    stream = path.open("rb")
-    try:
-        wb = load_workbook(stream, read_only=True, data_only=True, keep_links=False)
-    except Exception as exc:   # openpyxl raises many types for damaged files
-        stream.close()
-        log.info("openpyxl could not open %s: %s", path, exc)
-        return [], [_file_issue("file-corrupt", "文件无法作为 Excel 工作簿打开（内容损坏或格式不规范）",
-                                "请在 Excel/WPS 中打开确认无误，另存为 .xlsx 后重新提交")]
-    sheets, issues = [], []
-    decimals = _decimal_places(wb)
-    try:
-        for ws in wb.worksheets:
-            if not hasattr(ws, "_get_source"):
-                continue   # a chart sheet
-            try:
-                sheets.append(_read_sheet(ws, wb, limits, decimals))
-            except Exception as exc:
-                log.info("sheet %s of %s unreadable: %s", ws.title, path, exc)
-                issues.append(Issue("file-corrupt", ERROR, "工作表内容损坏，无法读取", sheet=ws.title,
-                                    hint="请在 Excel/WPS 中打开确认无误，重新保存后提交"))
-    finally:
-        wb.close()
-        stream.close()
-    return sheets, issues
 
 
 def fill_merged(sheet: RawSheet) -> list[list]:

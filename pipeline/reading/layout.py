@@ -8,13 +8,11 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
-
 from pipeline.core.formats import (BRANCH_COLUMNS, DERIVED, EXCEL_ITEMS, FOOTER_WORDS, ITEMS, LABEL_INDEX, MEETING_ITEMS,
                                    SKIP_SHEETS, Item, field_for, fields_item, header_key, month_header,
                                    recognise_direction, recognise_title)
 from pipeline.checking.branch import TITLE_BRANCH_RE, Forced, branch_key
-from pipeline.core.issues import ERROR, WARNING, Issue, cell_ref
+from pipeline.core.issues import ERROR, WARNING, Issue, cell_ref, column_letter
 from pipeline.reading.excel import RawSheet, fill_merged
 from pipeline.core.values import Bad, as_date, clean_text, fold, parse_date
 
@@ -377,7 +375,7 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
                     and header_key(texts[c]) != "序号")
     headless = [c for c in range(max((len(v) for _, v in data), default=0))
                 if not (c < len(keys) and keys[c]) and any(c < len(v) and v[c] not in (None, "") for _, v in data)]
-    unknown += tuple(f"第{get_column_letter(c + 1)}列（没有列名）" for c in headless)
+    unknown += tuple(f"第{column_letter(c + 1)}列（没有列名）" for c in headless)
     branch, branch_from, branch_cell, branch_column = info.get("branch"), info.get("branch_from"), None, None
     issues: list[Issue] = []
     found = _branch_column(data, branch_cols)
