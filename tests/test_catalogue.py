@@ -9,8 +9,8 @@ from pipeline.core.issues import CODES, ERROR, SEVERITIES, WARNING, Issue
 
 PIPELINE = Path(__file__).resolve().parent.parent / "pipeline"
 # where a code stands in each emitting call: Issue(code, …), row.issue(field, code, …), Bad(code, …),
-# _cell_issue(col, line, sheet, raw, code, …), _file_issue(code, …)
-POSITIONS = {"Issue": 0, "issue": 1, "Bad": 0, "_cell_issue": 4, "_file_issue": 0}
+# _cell_issue(col, line, sheet, raw, code, …), file_issue(code, …)
+POSITIONS = {"Issue": 0, "issue": 1, "Bad": 0, "_cell_issue": 4, "file_issue": 0}
 
 
 def _name(func: ast.expr) -> str | None:
