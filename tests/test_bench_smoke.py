@@ -21,3 +21,8 @@ def test_bench_ingest_runs():
 def test_bench_word_runs():
     out = run("bench_word.py", "--docs", "2", "--legacy", "1")
     assert "Word 会议记录入库" in out
+
+
+def test_bench_start_runs():
+    out = run("bench_start.py", "--rows", "50", "--repeat", "1")
+    assert "taizhang --help" in out and "calamine 读取（新下限）" in out and "validate 50 行花名册" in out
