@@ -26,7 +26,6 @@ from pipeline.core.files import safe_name
 from pipeline.core.issues import ERROR, WARNING, Issue, PipelineError
 from pipeline.core.records import Checked, Context, Member
 from pipeline.reading.excel import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_file, read_workbook
-from pipeline.core.formats import recognise_title
 from pipeline.reading.layout import Layout, layout_sheet, split_by_branch
 from pipeline.store import LedgerRows
 
@@ -201,9 +200,7 @@ def _shrinks(layout: Layout, ws, branch: str | None, period: str | None, rows) -
         return []
     name = layout.item.name
     listed = "、".join(gone[:10]) + (f"等{len(gone)}人" if len(gone) > 10 else "")
-    titled = any(found is not None and found.code == code
-                 for found in (recognise_title(layout.title), recognise_title(layout.sheet)))
-    if not titled and len(gone) > len(before) / 2:
+    if not layout.by_title and len(gone) > len(before) / 2:
         return [Issue("ledger-shrinks", ERROR, f"这张表只有{len(now)}人，已入库的《{name}》有{len(before)}人；"
                       f"按{name}入库会去掉{listed}", sheet=layout.sheet,
                       hint=f"如确为完整的{name}，请在第一行写明“{name}”后重新提交；部分人员的名单不必按{name}报送"

@@ -348,11 +348,11 @@ def dues_flags(members: list[MemberDues], last: int, payments: list[Payment] = (
     return out
 
 
-def activity_fund(ws: Workspace, branch: str, year: int) -> tuple[int, Decimal]:
+def activity_fund(ws: Workspace, branch: str, year: int, roster: list | None = None) -> tuple[int, Decimal]:
     """§6: (members at the start of the year, 支部活动经费 = per-member rate × them) — THE figure of
-    the 下拨表 and of the branch's own accounts."""
+    the 下拨表 and of the branch's own accounts. `roster`: the branch's, when the caller has it."""
     start = dt.date(year, 1, 1)
-    roster = ws.store.roster(branch, year) or []
+    roster = (roster if roster is not None else ws.store.roster(branch, year)) or []
     members = sum(1 for m in roster if m.joined is None or m.joined <= start)
     return members, ws.funding()["per_member"] * members
 
@@ -364,12 +364,13 @@ def branch_dues(ws: Workspace, branch: str, year: int, today: dt.date | None = N
     bases, bases_year = ws.store.dues_bases(branch, year)
     payments = [Payment.from_record(r) for r in ws.store.active_records("C2", branch)
                 if r.get("月份") and r["月份"][0] == year]
-    members = members_dues(year, last, ws.store.roster(branch, year), bases, payments, ws.dues)
+    roster = ws.store.roster(branch, year)
+    members = members_dues(year, last, roster, bases, payments, ws.dues)
     c3 = ws.store.records_in_year("C3", branch, year, "上缴日期")
     return BranchDues(branch, year, last, members, dues_flags(members, last, payments),
                       [r for r in c3 if r.get("类型") != "返还"],
                       ws.store.records_in_year("C4", branch, year, "日期"), bases_year,
-                      [r for r in c3 if r.get("类型") == "返还"], activity_fund(ws, branch, year)[1])
+                      [r for r in c3 if r.get("类型") == "返还"], activity_fund(ws, branch, year, roster)[1])
 
 
 def remitted_months(record: dict) -> tuple:

@@ -53,6 +53,7 @@ class Layout:
     branch_column: int | None = None  # a column naming several branches (0-based): split_by_branch
     title: str = ""                   # the text above the header (title and info rows)
     folder: str | None = None         # the branch the file's folder (or --branch) names
+    by_title: bool = False            # the title or sheet name named the item (not the columns alone)
 
     def column_of(self, field: str) -> Column | None:
         for col in self.columns:
@@ -160,10 +161,6 @@ class Candidate:
     found: frozenset           # its field names present
     missing: tuple[str, ...]   # its required fields absent
 
-    def lacks(self) -> str:
-        return "、".join(self.missing) if self.missing else "无"
-
-
 def candidates(keys: list[str]) -> list[Candidate]:
     """Every Excel item with the evidence the header gives for it, best first."""
     hits = _header_hits(keys)
@@ -188,8 +185,9 @@ def candidates(keys: list[str]) -> list[Candidate]:
     return sorted(out, key=lambda c: (-c.evidence, len(c.missing), c.item.code))
 
 
-def recognise(sheet_name: str, title_text: str, keys: list[str]) -> tuple[Item | None, list[Candidate]]:
-    """Which ledger a sheet is, with a confidence — or (None, the closest candidates).
+def recognise(sheet_name: str, title_text: str, keys: list[str]) -> tuple[Item | None, list[Candidate], bool]:
+    """Which ledger a sheet is, with a confidence — or (None, the closest candidates); and whether the
+    title (or sheet name) decided it.
 
     A title or sheet name that names an item decides, as long as the header has at least one
     column distinctive of that item. Otherwise the header decides, but only when one item clearly
@@ -203,16 +201,16 @@ def recognise(sheet_name: str, title_text: str, keys: list[str]) -> tuple[Item |
             continue
         own = by_code.get("B") if named.code in MEETING_ITEMS else by_code.get(named.code)
         if own is not None and own.distinctive:
-            return named, ranked
+            return named, ranked, True
     top = [c for c in ranked if c.distinctive]
     if not top:
-        return None, ranked
+        return None, ranked, False
     best, runner = top[0], (top[1] if len(top) > 1 else None)
     clear = runner is None or (best.evidence - runner.evidence >= CLEAR_WIN and
                                best.evidence >= runner.evidence * CLEAR_RATIO)
     if clear and _covers(best, title_text):
-        return best.item, ranked
-    return None, ranked
+        return best.item, ranked, False
+    return None, ranked, False
 
 
 def _covers(candidate: Candidate, title_text: str) -> bool:
@@ -228,7 +226,7 @@ def _covers(candidate: Candidate, title_text: str) -> bool:
 def unclear_issue(sheet: str, ranked: list[Candidate]) -> Issue:
     """"无法确定是哪一类台账", naming the two closest items and the columns each lacks."""
     close = [c for c in ranked if c.evidence > 0][:2] or ranked[:2]
-    named = "；".join(f"《{c.item.name}》（缺少：{c.lacks()}）" if c.missing else
+    named = "；".join(f"《{c.item.name}》（缺少：{'、'.join(c.missing)}）" if c.missing else
                      f"《{c.item.name}》（必填列都有，但与其他台账的列难以区分）" for c in close)
     return Issue("item-unclear", ERROR, f"无法确定是哪一类台账：最接近的是{named}", sheet=sheet,
                  hint="请在第一行写明表名（如“党员花名册”），并按统一模板补齐所缺的列；"
@@ -342,7 +340,7 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
     header_rows, keys, texts = found
     # the text above the header, from the cells as written (merged titles once, not per cell)
     title_text = "  ".join(_info_text(v) for r in raw.rows[:header_rows[0] - 1] for v in r if _info_text(v))
-    item, ranked = recognise(name, title_text, keys)
+    item, ranked, by_title = recognise(name, title_text, keys)
     instructions = re.search(r"(填表|填写|填报|使用)说明", title_text or "")
     if (any(w in name for w in SKIP_SHEETS) or instructions) and recognise_title(title_text.replace("说明", "")) is None:
         return None, [] if name == "填表说明" else \
@@ -361,7 +359,7 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
                     if (c.field or c.month) and c.field != "序号" and header_key(c.header) != "序号")
     data, skipped = [], []
     for i in range(start, len(rows)):
-        why = _not_data(rows[i], content, first=i == start)
+        why = _not_data(rows[i], content)
         if why == "":
             data.append((i + 1, rows[i]))
         elif why is not None:
@@ -407,7 +405,7 @@ def layout_sheet(raw: RawSheet, registered: tuple[str, ...], folder_branch: str 
     filled_cell = _find_cell(rows[:header_rows[0] - 1], "填") if info.get("filled_on") else None
     layout = Layout(name, item, header_rows, tuple(columns), tuple(data), branch, branch_from, branch_cell,
                     year, info.get("month"), info.get("filled_on"), grid, filled_cell, tuple(skipped), unknown,
-                    year_from, branch_column, title_text, folder_branch)
+                    year_from, branch_column, title_text, folder_branch, by_title)
     return layout, issues
 
 
@@ -451,7 +449,7 @@ _MARKERS = {"必填", "选填", "非必填", "可选", "必填项", "选填项",
 _LETTERS = re.compile(r"^[A-Z]{1,2}$")
 
 
-def _not_data(values: list, content_columns: tuple[int, ...], first: bool = False) -> str | None:
+def _not_data(values: list, content_columns: tuple[int, ...]) -> str | None:
     """"" for a data row; why a row below the header is not data ("注释", "“必填”标记行" …); None
     for an empty row (nothing to say)."""
     cells = [re.sub(r"\s", "", fold(str(v))) for v in values if v is not None and str(v).strip()]
