@@ -431,6 +431,8 @@ def funds(ws: Workspace, year: int) -> Path:
     sheet.row_dimensions[2].height = 32
     sheet.freeze_panes = "D5"
     print_setup(sheet, "4:4")
+    if row < 40:                         # one college's sheet: on one page, with its signature block
+        sheet.page_setup.fitToHeight = 1
     target = output_path(ws, year, FUNDS, None, "xlsx", college=college)
     out.save(target)
     return target

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -21,11 +20,10 @@ from openpyxl.utils import get_column_letter
 
 from pipeline.checking.monthly import FAIL, PASS, BranchCheck, Point, year_checks
 from pipeline.checking.rules import add_years
-from pipeline.core.formats import MEETING_TYPES
 from pipeline.core.issues import PipelineError
 from pipeline.core.values import as_date
 from pipeline.dues.ledger import branch_dues
-from pipeline.documents.recordbook import REQUIREMENTS, branch_info
+from pipeline.documents.recordbook import QUARTERS, branch_info, meeting_counts, month_list
 from pipeline.documents.render import output_path, render_docx, template_path, title_lines
 from pipeline.documents.sheets import HEAD_FILL, Book, print_setup
 from pipeline.workspace import Workspace
@@ -66,7 +64,6 @@ DUTIES = {"书记": "第一责任人，统筹支部建设，亲自抓、带头�
           "组织委员": "负责组织生活、党员管理、党费收缴和发展党员工作",
           "宣传委员": "负责学习教育和宣传工作",
           "纪检委员": "负责党的纪律教育和监督检查"}
-QUARTERS = "一二三四"
 
 
 @dataclass
@@ -81,10 +78,6 @@ class Problem:
     target: str = ""
 
 
-def _months(months: list[int]) -> str:
-    return "、".join(f"{m}月" for m in months)
-
-
 def _span(checks: list[BranchCheck]) -> str:
     return "全年" if len(checks) == 12 else f"1～{len(checks)}月"
 
@@ -94,7 +87,7 @@ def _missed(point: Point, judged: list[int], failed: list[int], checks: list[Bra
     if point.period == "quarter":
         unit, names = "个季度", "第" + "、".join(QUARTERS[(m - 1) // 3] for m in failed) + "季度"
     else:
-        unit, names = "个月", _months(failed)
+        unit, names = "个月", month_list(failed)
     if len(failed) == len(judged) and len(judged) > 1:
         return f"{_span(checks)}{'每季度' if point.period == 'quarter' else '每月'}均{point.problem}"
     return f"{_span(checks)}{len(judged)}{unit}中{len(failed)}{unit}{point.problem}（{names}）"
@@ -167,52 +160,16 @@ def lists_items(problems: list[Problem], secretary: str, basic: dict | None, tod
     return {"issues": issues, "duties": duties, "fixes": fixes}
 
 
-def meeting_counts(ws: Workspace, branch: str, year: int, checks: list[BranchCheck]) -> list[dict]:
-    """§7: meetings counted per required period — "12个月中9个月召开（共13次）", never 13 meetings of
-    which 12 in January called 达到要求."""
-    months = len(checks)
-    last = checks[-1] if checks else None
+def _meetings(ws: Workspace, branch: str, year: int, checks: list[BranchCheck]) -> list[dict]:
+    """The 述职's meeting table: counted per required period by the record book's one computation,
+    with 支委会 and 党小组会 not applicable where the checks found them so."""
     not_needed = {}
-    if last is not None:
-        for o in last.outcomes:
-            if o.point.rule == "committee_meeting_month" and o.state == "不适用":
-                not_needed["B2"] = o.evidence
-            if o.point.rule == "group_meeting_month" and o.state == "不适用":
-                not_needed["B3"] = o.evidence
-    rows = []
-    for code, (name, _) in MEETING_TYPES.items():
-        rule, text = REQUIREMENTS[code]
-        held = [r for r in ws.store.records_in_year(code, branch, year, "日期")
-                if as_date(r["日期"]).month <= max(months, 1)]
-        by_month = Counter(as_date(r["日期"]).month for r in held)
-        count = f"{len(held)}次"
-        if code in not_needed and not held:
-            state = f"不适用（{not_needed[code]}）"
-        elif not months:
-            state = "尚无已结束的月份"
-        elif rule == "month":
-            missing = [m for m in range(1, months + 1) if not by_month[m]]
-            count = f"{months}个月中{months - len(missing)}个月召开（共{len(held)}次）"
-            state = "达到要求" if not missing else f"{len(missing)}个月未召开（{_months(missing)}）"
-        elif rule == "quarter":
-            quarters = months // 3
-            if not quarters:
-                state = "第一季度尚未结束"
-            else:
-                missing = [q for q in range(1, quarters + 1) if not any(by_month[m] for m in range(q * 3 - 2, q * 3 + 1))]
-                count = f"{quarters}个季度中{quarters - len(missing)}个季度召开（共{len(held)}次）"
-                state = "达到要求" if not missing else \
-                    "第" + "、".join(QUARTERS[q - 1] for q in missing) + "季度未召开"
-        else:
-            needed = rule[1]
-            if len(held) >= needed:
-                state = "达到要求"
-            elif months < 12:
-                state = f"截至{months}月尚未开展（年底前完成）"
-            else:
-                state = f"全年未达到要求（应至少{needed}次）"
-        rows.append({"name": name, "rule": text, "count": count, "state": state})
-    return rows
+    for o in (checks[-1].outcomes if checks else ()):
+        if o.point.rule == "committee_meeting_month" and o.state == "不适用":
+            not_needed["B2"] = o.evidence
+        if o.point.rule == "group_meeting_month" and o.state == "不适用":
+            not_needed["B3"] = o.evidence
+    return meeting_counts(ws, branch, year, len(checks), not_needed)
 
 
 def duty_context(ws: Workspace, branch: str, year: int, today: dt.date, checks: list | None = None) -> dict:
@@ -224,7 +181,7 @@ def duty_context(ws: Workspace, branch: str, year: int, today: dt.date, checks: 
     activists = ws.store.records_in_year("A2", branch, year, "确定为入党积极分子时间")
     full = sum(1 for m in roster if m.status == "正式党员")
     checks = checks if checks is not None else year_checks(ws, branch, year, today)
-    meetings = meeting_counts(ws, branch, year, checks)
+    meetings = _meetings(ws, branch, year, checks)
     dues = branch_dues(ws, branch, year, today)
     d2 = ws.store.records_in_year("D2", branch, year, "日期")
     hours = sum((Decimal(str(r.get("服务时长（小时）") or 0)) for r in d2), Decimal(0))

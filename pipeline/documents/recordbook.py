@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from docx.shared import Mm
 from docxtpl import InlineImage
 
 from pipeline.core.formats import MEETING_TYPES
-from pipeline.dues.ledger import branch_dues, months_so_far
+from pipeline.dues.ledger import branch_dues, months_ended
 from pipeline.documents.render import output_path, render_docx, template_path
 from pipeline.core.values import as_date, mask_id_card, mask_phone
 from pipeline.workspace import Workspace
@@ -118,27 +119,54 @@ def _meetings(ws: Workspace, branch: str, year: int) -> tuple[list[dict], list, 
     return chapters, photos, total
 
 
-def gaps(chapters: list[dict], year: int, today: dt.date) -> list[dict]:
-    """Meetings missing against §7, counted up to the end of the year or up to today."""
-    last_month = months_so_far(year, today)
+MET, NOT_NEEDED = "达到要求", "不适用"
+QUARTERS = "一二三四"
+
+
+def month_list(months: list[int]) -> str:
+    return "、".join(f"{m}月" for m in months)
+
+
+def meeting_counts(ws: Workspace, branch: str, year: int, months: int,
+                   not_needed: dict[str, str] | None = None) -> list[dict]:
+    """§7: THE count of each meeting type per required period over the `months` that have ended —
+    "12个月中9个月召开（共13次）", never 13 meetings of which 12 in January called 达到要求. The
+    record book's 缺项提示 and the 述职报告 both show it. `not_needed`: code → why it does not apply."""
+    not_needed = not_needed or {}
     rows = []
-    for chapter in chapters:
-        rule, text = REQUIREMENTS[chapter["code"]]
-        months = {int(m["when"].split("年")[1].split("月")[0]) for m in chapter["meetings"]}
-        if rule == "month":
-            missing = [m for m in range(1, last_month + 1) if m not in months]
-            label = "、".join(f"{m}月" for m in missing)
+    for code, (name, _) in MEETING_TYPES.items():
+        rule, text = REQUIREMENTS[code]
+        held = [r for r in ws.store.records_in_year(code, branch, year, "日期")
+                if as_date(r["日期"]).month <= max(months, 1)]
+        by_month = Counter(as_date(r["日期"]).month for r in held)
+        count = f"{len(held)}次"
+        if code in not_needed and not held:
+            state = f"{NOT_NEEDED}（{not_needed[code]}）"
+        elif not months:
+            state = "尚无已结束的月份"
+        elif rule == "month":
+            missing = [m for m in range(1, months + 1) if not by_month[m]]
+            count = f"{months}个月中{months - len(missing)}个月召开（共{len(held)}次）"
+            state = MET if not missing else f"{len(missing)}个月未召开（{month_list(missing)}）"
         elif rule == "quarter":
-            quarters = {(m - 1) // 3 + 1 for m in months}
-            missing = [q for q in range(1, (last_month - 1) // 3 + 2) if q not in quarters and q * 3 <= last_month]
-            label = "、".join(f"第{CN_NUMBERS[q - 1]}季度" for q in missing)
+            quarters = months // 3
+            if not quarters:
+                state = "第一季度尚未结束"
+            else:
+                missing = [q for q in range(1, quarters + 1) if not any(by_month[m] for m in range(q * 3 - 2, q * 3 + 1))]
+                count = f"{quarters}个季度中{quarters - len(missing)}个季度召开（共{len(held)}次）"
+                state = MET if not missing else \
+                    "第" + "、".join(QUARTERS[q - 1] for q in missing) + "季度未召开"
         else:
-            need = rule[1]
-            missing = list(range(max(0, need - len(chapter["meetings"]))))
-            label = f"尚缺{len(missing)}次" if missing else ""
-        if missing:
-            rows.append({"name": chapter["heading"].split("（共")[0][3:], "rule": text,
-                         "count": f"{len(chapter['meetings'])}次", "missing": label})
+            needed = rule[1]
+            if len(held) >= needed:
+                state = MET
+            elif months < 12:
+                state = f"截至{months}月尚未开展（年底前完成）"
+            else:
+                state = f"全年未达到要求（应至少{needed}次）"
+        rows.append({"name": name, "rule": text, "count": count, "state": state,
+                     "short": months > 0 and not state.startswith((MET, NOT_NEEDED, "第一季度尚未结束"))})
     return rows
 
 
@@ -188,7 +216,8 @@ def book_context(ws: Workspace, branch: str, year: int, today: dt.date | None = 
         "inspections": _rows(ws, branch, year, "E6", "检查日期", lambda r: {
             "date": _d(r["检查日期"]), "by": r.get("检查单位", ""), "problem": r.get("发现问题", ""),
             "measure": r.get("整改措施", ""), "state": r.get("完成情况") or ""}),
-        "gaps": gaps(chapters, year, today)}
+        "gaps": [{"name": m["name"], "rule": m["rule"], "count": m["count"], "missing": m["state"]}
+                 for m in meeting_counts(ws, branch, year, months_ended(year, today)) if m["short"]]}
     context["chapters"] = [
         {"number": "一、", "title": "支部基本情况", "note": ""},
         {"number": "二、", "title": "党员花名册", "note": f"（{len(members)} 名党员）"},

@@ -82,8 +82,11 @@ def fit_rows(wb) -> None:
     """Rows with wrapped text get the height their text needs: LibreOffice (the PDF) and WPS keep a
     row's stored height, so without this the lines of a wrapped cell overlap the next row."""
     for ws in wb.worksheets:
-        merged = {}
+        merged, tall = {}, set()
         for rng in ws.merged_cells.ranges:
+            if rng.max_row > rng.min_row:           # merged down several rows: their height is enough
+                tall.add((rng.min_row, rng.min_col))
+                continue
             width = sum((ws.column_dimensions[get_column_letter(c)].width or 8.43)
                         for c in range(rng.min_col, rng.max_col + 1))
             merged[(rng.min_row, rng.min_col)] = width
@@ -91,7 +94,8 @@ def fit_rows(wb) -> None:
             lines = 1
             size = 11
             for cell in row:
-                if not isinstance(cell.value, str) or not cell.alignment.wrap_text:
+                if not isinstance(cell.value, str) or not cell.alignment.wrap_text or \
+                        (cell.row, cell.column) in tall:
                     continue
                 width = merged.get((cell.row, cell.column)) or \
                     (ws.column_dimensions[get_column_letter(cell.column)].width or 8.43)
