@@ -387,6 +387,77 @@ def check(ctx, month_text, branches, as_json):
         click.echo(f"全院汇总：{college}")
 
 
+def _day_option(func):
+    return click.option("--date", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                        help="按这一天的情况（默认今天），如 2026-11-27。")(func)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--month", "month_text", help="报送月份，如 2026-10（默认：上个月）。")
+@click.option("--branch", "branches", multiple=True, help="只看这些党支部（可写多次）。")
+@_day_option
+@click.option("--fail-on-overdue", is_flag=True, help="有逾期未交的台账时以退出码 1 结束（用于监控）。")
+@json_option
+@click.pass_context
+def status(ctx, month_text, branches, as_of, fail_on_overdue, as_json):
+    """台账报送状态：每个党支部该月应报的每项台账——通过（日期）、退回未改、待交、逾期（天数）、不适用；往月仍未完成的也列出。
+
+    \b
+    示例：
+      taizhang status                          # 上个月
+      taizhang status --month 2026-10 --branch 机电工程学院教工党支部
+      taizhang status --json --fail-on-overdue # 供脚本和监控使用
+    """
+    import datetime as _dt
+    from pipeline.checking.schedule import default_month, month_view, submission_status, view_lines
+    from pipeline.core.values import Bad, parse_month
+    today = as_of.date() if as_of else _dt.date.today()
+    if month_text:
+        month = parse_month(month_text)
+        if isinstance(month, Bad):
+            raise click.UsageError(f"月份写法不对：{month_text}（如 2026-10）")
+    else:
+        month = default_month(today)
+    ws = _workspace(ctx)
+    view = month_view(submission_status(ws, month[0], today), month[1], list(branches) or None)
+    if as_json:
+        click.echo(json.dumps(view, ensure_ascii=False, indent=2))
+    else:
+        colours = {"green": "green", "yellow": "yellow", "red": "red", "grey": "bright_black"}
+        for line in view_lines(view, lambda text, colour: click.style(text, fg=colours.get(colour))):
+            click.echo(line)
+    ctx.exit(1 if fail_on_overdue and view["逾期"] else 0)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--month", "month_text", help="催交月份，如 2026-10（默认：上个月）。")
+@_day_option
+@click.pass_context
+def remind(ctx, month_text, as_of):
+    """催交：给该月仍有台账逾期、待交或被退回未改的党支部各生成一份《台账催交通知》（.docx），并生成全院《台账催交清单》（.xlsx），在 outbox/<年度>/催交/。
+
+    \b
+    示例：
+      taizhang remind --month 2026-10
+    """
+    import datetime as _dt
+    from pipeline.checking.schedule import default_month
+    from pipeline.core.values import Bad, parse_month
+    from pipeline.documents.remind import reminders
+    today = as_of.date() if as_of else _dt.date.today()
+    if month_text:
+        month = parse_month(month_text)
+        if isinstance(month, Bad):
+            raise click.UsageError(f"月份写法不对：{month_text}（如 2026-10）")
+    else:
+        month = default_month(today)
+    done = reminders(_workspace(ctx), month[0], month[1], today)
+    for path in done.notices:
+        click.echo(str(path))
+    click.echo(f"催交通知 {len(done.notices)} 份；无需催交的党支部 {len(done.clear)} 个。")
+    click.echo(f"全院催交清单：{done.listing}")
+
+
 @generate.command("duty-report", context_settings=CONTEXT)
 @click.option("--branch", help="党支部名称。")
 @click.option("--general-branch", "general", help="党总支名称（汇总所属各党支部）。")

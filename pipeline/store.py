@@ -400,6 +400,52 @@ class Store:
         with self.engine.connect() as conn:
             yield from conn.execute(query)
 
+    def submissions_between(self, since: dt.date, until: dt.date) -> list:
+        """Every submission (accepted, rejected, duplicate) received from `since` to the end of
+        `until`, in the order received — what the 台账总览 reads for files and rejections."""
+        query = (select(submissions.c.id, submissions.c.file_name, submissions.c.received_at, submissions.c.status,
+                        submissions.c.branch, submissions.c["items"], submissions.c.error_count,
+                        submissions.c.warning_count, submissions.c.stored_path, submissions.c.receipt_path)
+                 .where(submissions.c.received_at >= dt.datetime.combine(since, dt.time()),
+                        submissions.c.received_at < _day_after(until))
+                 .order_by(submissions.c.received_at, submissions.c.id))
+        with self.engine.connect() as conn:
+            return conn.execute(query).all()
+
+    def accepted_ledgers_between(self, since: dt.date, until: dt.date) -> list:
+        """(ledger id, submission id, branch, item, period) of every ledger of the accepted files
+        received from `since` to the end of `until` — replaced ones too: what had been submitted."""
+        query = (select(ledgers.c.id, ledgers.c.submission_id, ledgers.c.branch, ledgers.c.item, ledgers.c.period)
+                 .join(submissions, ledgers.c.submission_id == submissions.c.id)
+                 .where(submissions.c.status == "accepted",
+                        submissions.c.received_at >= dt.datetime.combine(since, dt.time()),
+                        submissions.c.received_at < _day_after(until))
+                 .order_by(ledgers.c.id))
+        with self.engine.connect() as conn:
+            return conn.execute(query).all()
+
+    def ledger_records(self, ledger_ids: list[int], with_data: bool = True):
+        """(ledger id, item, day, encoded data) of every record of those ledgers, replaced ones too."""
+        columns = [records.c.ledger_id, records.c.item, records.c.day] + ([records.c.data] if with_data else [])
+        with self.engine.connect() as conn:
+            for start in range(0, len(ledger_ids), 500):
+                chunk = ledger_ids[start:start + 500]
+                yield from conn.execute(select(*columns).where(records.c.ledger_id.in_(chunk)).order_by(records.c.id))
+
+    def first_errors(self, submission_ids: list[int], limit: int = 3) -> dict[int, list[Issue]]:
+        """Submission id → its first `limit` errors (in the order the receipt lists them)."""
+        found: dict[int, list[Issue]] = {}
+        if not submission_ids:
+            return found
+        with self.engine.connect() as conn:
+            for i in conn.execute(select(issues_table).where(issues_table.c.submission_id.in_(submission_ids),
+                                                             issues_table.c.severity == "error")
+                                  .order_by(issues_table.c.id)):
+                kept = found.setdefault(i.submission_id, [])
+                if len(kept) < limit:
+                    kept.append(Issue(i.code, i.severity, i.message, i.sheet, i.cell, i.column_name, i.value, i.hint))
+        return found
+
     def submissions(self, limit: int = 100) -> list:
         with self.engine.connect() as conn:
             return conn.execute(select(submissions).order_by(submissions.c.id.desc()).limit(limit)).all()

@@ -527,6 +527,35 @@ def dues_notice() -> docx.Document:
     return d
 
 
+def reminder() -> docx.Document:
+    """台账催交通知: GB/T 9704 layout — to one branch, one line per ledger owed, a date to send it by."""
+    d = setup_document()
+    para(d, "{%p for line in title_lines %}")
+    para(d, "{{ line }}", style="Title")
+    para(d, "{%p endfor %}")
+    para(d)
+    para(d, "{{ branch }}：")
+    p = para(d, "经核对各支部台账报送情况（截至{{ date }}），你支部尚有以下台账需要报送或改正。"
+                "请于{{ deadline }}前通过台账共享文件夹报送，收到后系统将自动回执。")
+    p.paragraph_format.first_line_indent = Pt(32)
+    para(d, "{%p for s in sections %}")            # only the kinds there are: 逾期 · 退回未改 · 即将到期
+    para(d, "{{ s.heading }}", style="Heading 1")
+    para(d, "{%p for line in s.lines %}")
+    para(d, "{{ loop.index }}. {{ line }}").paragraph_format.first_line_indent = Pt(32)
+    para(d, "{%p endfor %}")
+    para(d, "{%p endfor %}")
+    p = para(d, "请使用统一格式的台账模板报送，被退回的文件请按回执逐项修改后重新报送。"
+                "报送情况可随时在本支部回执文件夹的“本支部台账状态”页面查看。")
+    p.paragraph_format.first_line_indent = Pt(32)
+    p.paragraph_format.keep_with_next = True       # the signature never stands alone on a page
+    # GB/T 9704 7.3.5: the issuing body above the date, the date four characters from the right
+    for text, indent in (("", 0), ("{{ issuer }}", 2), ("{{ date }}", 4)):
+        p = para(d, text, align=WD_ALIGN_PARAGRAPH.RIGHT)
+        p.paragraph_format.right_indent = Pt(16 * indent)
+        p.paragraph_format.keep_with_next = text != "{{ date }}"
+    return d
+
+
 def monthly_check() -> docx.Document:
     """月度检查表: every point with its score and the evidence or the gap. One template for one month
     and for a branch's year of them (one document, a page break between months: one PDF conversion)."""
@@ -688,7 +717,8 @@ def main() -> None:
     for name, build in (("archive_index.docx", archive_index), ("archive_cover.docx", archive_cover),
                         ("record_book.docx", record_book), ("dues_cards.docx", dues_cards),
                         ("dues_notice.docx", dues_notice), ("monthly_check.docx", monthly_check),
-                        ("duty_report.docx", duty_report), ("issue_lists.docx", issue_lists)):
+                        ("duty_report.docx", duty_report), ("issue_lists.docx", issue_lists),
+                        ("reminder.docx", reminder)):
         build().save(HERE / name)
         print("written", HERE / name)
 

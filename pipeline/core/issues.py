@@ -72,6 +72,11 @@ class Issue:
             line += f" 提示：{self.hint}"
         return line
 
+    def brief(self) -> str:
+        """Where and what, without the value quoted or the hint: '花名册!F5（身份证号）：…'."""
+        where = self.where() + (f"（{self.column}）" if self.column else "")
+        return f"{where}：{self.message}" if where else self.message
+
     def as_dict(self) -> dict:
         d = asdict(self)
         d.pop("row")

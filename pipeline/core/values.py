@@ -519,6 +519,27 @@ def mask_phone(number: str) -> str:
     return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "****"
 
 
+def cn_date(day: dt.date) -> str:
+    """2026年11月27日"""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def month_day(day: dt.date) -> str:
+    """11月27日"""
+    return f"{day.month}月{day.day}日"
+
+
+# an ID or mobile number quoted in a message (a receipt, the 台账总览) is masked where it circulates
+_ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])|(?<![0-9])[0-9]{15}(?![0-9])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def mask_text(text: str, phones: bool = True) -> str:
+    """`text` with every ID number (and mobile number) in it masked."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_card(m[0]), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m[0]), text) if phones else text
+
+
 PARSERS = {
     "text": parse_text,
     "name": parse_name,

@@ -13,9 +13,9 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from pipeline.dues.ledger import ZERO, BranchDues, activity_fund, branch_dues, rate_text
-from pipeline.documents.render import output_path, render_docx, template_path
+from pipeline.documents.render import output_path, render_docx, template_path, working_days_later
 from pipeline.documents.sheets import HEAD_FILL, MONEY, TOTAL_FILL, Book, print_setup
-from pipeline.core.values import as_date
+from pipeline.core.values import as_date, cn_date
 from pipeline.workspace import Workspace
 
 REGISTER, CARDS, NOTICE, FUNDS = "支部党费收缴簿", "个人党费缴纳登记证", "党费收缴情况公示", "活动经费下拨表"
@@ -309,17 +309,9 @@ def dues_notice(ws: Workspace, branch: str, year: int, today: dt.date | None = N
                "count": len(members), "collected": yuan(book.collected), "due": yuan(book.due),
                "collection": book.collection_text, "use": book.use_text,
                "date": f"{made.year}年{made.month}月{made.day}日", "bases_note": book.bases_remark,
-               "until": _working_days_later(made, 5)}
+               "until": cn_date(working_days_later(made, 5))}
     return render_docx(template_path(ws, "dues_notice.docx"), lambda tpl: context,
                        output_path(ws, year, NOTICE, branch))
-
-
-def _working_days_later(day: dt.date, days: int) -> str:
-    while days:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 # --- 活动经费下拨表 -----------------------------------------------------------------------

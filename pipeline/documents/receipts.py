@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -15,7 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from pipeline.core.formats import ITEMS
-from pipeline.core.values import mask_id_card
+from pipeline.core.values import mask_text
 from pipeline.core.issues import ERROR, Issue
 from pipeline.core.files import write_atomic
 
@@ -63,11 +62,8 @@ def text_receipt(result) -> str:
     if result.status == "rejected":
         marked = f"问题处已在回执副本“{result.annotated.name}”中标出并加批注。" if result.annotated else ""
         lines += ["", f"整个文件未入库。请在原文件上修改后重新放入收件箱。{marked}"]
-    return _ID_NUMBER.sub(lambda m: mask_id_card(m[0]), "\n".join(lines)) + "\n"
-
-
-# an ID number quoted back is masked: the receipt lies in a shared folder, the cell reference finds it
-_ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])|(?<![0-9])[0-9]{15}(?![0-9])")
+    # an ID number quoted back is masked: the receipt lies in a shared folder, the cell reference finds it
+    return mask_text("\n".join(lines), phones=False) + "\n"
 
 
 def _sheet_link(sheet: str, cell: str) -> str:

@@ -9,6 +9,8 @@ written to a temporary file and moved into place: never half a document.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import io
 from functools import lru_cache
 from pathlib import Path
@@ -75,6 +77,15 @@ def output_path(ws: Workspace, year: int, title: str, branch: str | None = None,
     owner = branch or college or ""
     folder = ws.outbox / str(year) / safe_name(branch or COLLEGE_FOLDER)
     return folder / (safe_name(f"{year}年{document_name(owner, title)}", "文书", limit=150) + f".{ext}")
+
+
+def working_days_later(day: dt.date, days: int) -> dt.date:
+    """`days` working days (Monday to Friday) after `day`."""
+    while days:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
 
 
 TO_FILL = "【请填写"              # a place the secretary must still write: the document is a 草稿 (§4)

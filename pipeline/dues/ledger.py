@@ -148,6 +148,13 @@ class BranchDues:
     def due(self) -> Decimal:
         return sum((m.due_total for m in self.members), ZERO)
 
+    def by_month(self) -> list[tuple[int, Decimal, Decimal]]:
+        """(month, 应缴, 实缴) of the branch for each month of the year so far — the same member ×
+        month figures whose sums are `due` and `collected`."""
+        return [(month, sum((m.due[month].amount for m in self.members if month in m.due), ZERO),
+                 sum((m.paid.get(month, ZERO) for m in self.members), ZERO))
+                for month in range(1, max(self.last_month, 0) + 1)]
+
     @property
     def remitted_total(self) -> Decimal:
         return sum((r["金额"] for r in self.remitted), ZERO)

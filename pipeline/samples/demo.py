@@ -385,10 +385,13 @@ def demo_files(college: College, seed: int) -> list[DemoFile]:
     files = [DemoFile("组织部", "党组织设置表.xlsx", registry_workbook(college))]
     makers = (("党员信息台账", member_workbook), ("组织生活台账", meeting_workbook), ("党费台账", dues_workbook),
               ("联系服务群众台账", service_workbook), ("综合台账", general_workbook))
+    behind = {b.name for b in college.branches[-2:]}     # two branches that have not sent everything yet
     for branch in college.branches:
         meetings = meeting_rows(branch, college, rng)
         for title, maker in makers:
             book = maker(branch, college, rng, meetings) if maker is meeting_workbook else maker(branch, college, rng)
+            if branch.name in behind and maker is service_workbook:
+                continue                                    # … the 台账总览 shows them overdue
             files.append(DemoFile(branch.name, f"{college.year}年{title}.xlsx", book))
         files += word_records(branch, college, meetings, rng)
     b1, b2, b3 = college.branches[0], college.branches[3], college.branches[4]
@@ -442,12 +445,15 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
         if progress:
             print(f"\r处理收件箱 {len(results)}/{total}", end="", flush=True)
 
-    # the sample branches file their year's ledgers on the college's "today" (a fixed day, so that
-    # the demo's documents are the same whenever it runs)
-    watcher = Watcher(ws, delay=0.1, on_result=show, clock=lambda: dt.datetime.combine(college.today, dt.time(10)))
-    _drop(ws, files[:1])          # 组织部 registers the branches first …
+    # 组织部 registers the branches at the start of the year; the sample branches then file their
+    # year's ledgers on the college's "today" (fixed days, so that the demo's documents are the same
+    # whenever it runs)
+    received = [dt.datetime(college.year, 1, 6, 9)]
+    watcher = Watcher(ws, delay=0.1, on_result=show, clock=lambda: received[0])
+    _drop(ws, files[:1])
     watcher.once()
-    _drop(ws, files[1:])          # … then every branch drops its ledgers
+    received[0] = dt.datetime.combine(college.today, dt.time(10))
+    _drop(ws, files[1:])
     watcher.once()
     if progress:
         print()
@@ -464,6 +470,8 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
     if progress:
         print()
     templates = write_templates(ws.outbox / "空白台账模板")
+    from pipeline.documents.overview import write_overviews
+    overview = write_overviews(ws, college.year, college.today)[0]
     elapsed = time.perf_counter() - started
     lines = [f"演示完成（{elapsed:.1f} 秒）：{college.name}，{len(college.branches)} 个党支部，{college.members} 名党员。",
              f"收件 {len(dropped)} 个文件：通过 {counts['accepted']}，未通过 {counts['rejected']}，重复 {counts['duplicate']}。",
@@ -472,6 +480,7 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
              f"  已入库原件：{ws.archive}",
              f"  退回原件：{ws.rejected}",
              f"  空白模板：{len(templates)} 个，在 {templates[0].parent}",
+             f"  台账总览：{overview}（用浏览器打开；各支部的在 回执/<支部>/本支部台账状态.html）",
              "年终批处理（taizhang year-end）：",
              *("  " + line for line in summary(done, ws).splitlines()),
              "未通过的文件（故意出错，查看回执了解如何指出每个问题）："]
