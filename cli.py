@@ -115,9 +115,12 @@ def file_command(func):
     return func
 
 
-def _run_files(ctx, ws, handle, files, branch, as_json, year=None) -> None:
+def _run_files(ctx, ws, handle, files, branch, as_json, year=None, overview=False) -> None:
     results = [handle(path, ws, folder_branch=branch, year=year) for path in files]
     _print_results(results, as_json)
+    if overview and any(r.status in ("accepted", "rejected") for r in results):
+        from pipeline.documents.overview import refresh
+        refresh(ws)           # the 台账总览 pages show what was just stored
     ctx.exit(_exit_code(results))
 
 
@@ -153,7 +156,7 @@ def ingest(ctx, files, branch, year, as_json):
     ws = _workspace(ctx)
     ws.init()
     recover(ws)           # claims left by a killed process (a live one's are locked and left alone)
-    _run_files(ctx, ws, ingest_file, files, branch, as_json, year)
+    _run_files(ctx, ws, ingest_file, files, branch, as_json, year, overview=True)
 
 
 @main.command(context_settings=CONTEXT)
@@ -385,6 +388,8 @@ def check(ctx, month_text, branches, as_json):
         for r, path in sorted(zip(results, sheets), key=lambda x: -x[0].total):
             click.echo(f"{r.total:6.1f}/{r.full:.0f}  {r.branch}  （问题 {len(r.gaps)} 项）  {path}")
         click.echo(f"全院汇总：{college}")
+    from pipeline.documents.overview import refresh
+    refresh(ws, year=month[0])
 
 
 def _day_option(func):

@@ -135,9 +135,16 @@ def load_standard(ws: Workspace | None = None) -> list[Point]:
 
 
 def submission_due(ws: Workspace, year: int, month: int) -> dt.date:
-    """The day a month's records are due at the 组织部: by default the 5th of the next month
-    (`[assessment] submit_day` in taizhang.toml)."""
-    day = int(ws.section("assessment").get("submit_day", 5))
+    """The day a month's records are due at the 组织部: the submission schedule's day for the
+    组织生活 records (default the 5th of the next month) — the same day the 台账总览 uses;
+    `[assessment] submit_day` in taizhang.toml still overrides it."""
+    configured = ws.section("assessment").get("submit_day")
+    if configured is None:
+        from pipeline.checking.schedule import load_schedule
+        entry = load_schedule(ws.home).monthly_for("B")
+        if entry is not None:
+            return entry.due_on(year, month)
+    day = int(configured or 5)
     following = dt.date(year + month // 12, month % 12 + 1, 1)
     return following.replace(day=min(max(day, 1), calendar.monthrange(following.year, following.month)[1]))
 

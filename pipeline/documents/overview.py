@@ -170,8 +170,14 @@ def _month_table(status: Status, owners, month: int, folder: Path) -> str:
         tds = []
         for name in names:
             chosen = [c for c in cells if c.entry.name == name]
-            tds.append("<td>" + "<br>".join(_cell_html(c, folder, with_period=len(chosen) > 1 or c.period.grid_month != month)
-                                            for c in chosen) + "</td>" if chosen else '<td class="none"></td>')
+            now = [c for c in chosen if c.period.grid_month == month]
+            earlier = [c for c in chosen if c.period.grid_month != month]
+            parts = [_cell_html(c, folder) for c in now]
+            if len(earlier) == 1:
+                parts.append(_cell_html(earlier[0], folder, with_period=True))
+            elif earlier:
+                parts.append(_earlier_html(earlier, owner, status))
+            tds.append(f"<td>{'<br>'.join(parts)}</td>" if parts else '<td class="none"></td>')
         rows.append(f'<tr data-name="{escape(owner.name)}"><th scope="row">{escape(owner.name)}</th>{"".join(tds)}</tr>')
     due = _entry_due(status, month)
     return (f'<section id="month"><h2>{month}月报送情况</h2>'
@@ -193,6 +199,28 @@ def _cell_html(cell: Cell, folder: Path, with_period: bool = False) -> str:
     link = _href(cell.link, folder) if cell.link else None
     inner = f'<a href="{link}">{text}</a>' if link else text
     return f'<span class="cell {cell.colour}" data-state="{cell.state}" title="{escape(cell.entry.note)}">{inner}</span>'
+
+
+def _earlier_html(cells: list[Cell], owner, status: Status) -> str:
+    """Several earlier periods still unfinished, in one line: "往月未完成：1—9月（逾期）"."""
+    colour = RED if any(c.colour == RED for c in cells) else YELLOW
+    months = [c.period.last for c in cells if c.entry.every == "month"]
+    labels = _month_ranges(months) if len(months) == len(cells) else "、".join(c.period.label for c in cells)
+    anchor = f"#b{_index(status, owner.name)}" if owner.kind == "支部" else "#remind"
+    worst = max(cells, key=lambda c: c.overdue_days)
+    return (f'<span class="cell {colour}" data-state="{worst.state}"><a href="{anchor}">{STATE_MARK[worst.state]} '
+            f'往月未完成：{escape(labels)}（最长逾期{worst.overdue_days}天）</a></span>')
+
+
+def _month_ranges(months: list[int]) -> str:
+    """[1, 2, 3, 5] → "1—3月、5月"."""
+    runs: list[list[int]] = []
+    for m in sorted(months):
+        if runs and m == runs[-1][-1] + 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return "、".join(f"{r[0]}—{r[-1]}月" if len(r) > 2 else "、".join(f"{m}月" for m in r) for r in runs)
 
 
 def _year_matrix(status: Status, owners) -> str:
@@ -228,18 +256,27 @@ def _index(status: Status, name: str) -> int:
 def _remind_list(status: Status, owners, folder: Path) -> str:
     rows = []
     for owner in owners:
-        for cell in sorted(status.overdue(owner.name), key=lambda c: (-c.overdue_days, c.entry.name)):
-            receipt = _href(cell.link, folder) if cell.link else None
-            what = f"{cell.entry.name}（{cell.period.label}）"
-            state = f'<a href="{receipt}">{escape(cell.text)}</a>' if receipt else escape(cell.text)
+        groups: dict[str, list[Cell]] = {}
+        for cell in status.overdue(owner.name):
+            groups.setdefault(cell.entry.name, []).append(cell)
+        for name, cells in sorted(groups.items(), key=lambda g: -max(c.overdue_days for c in g[1])):
+            first = min(cells, key=lambda c: c.due)
+            months = [c.period.last for c in cells if c.entry.every == "month"]
+            periods = _month_ranges(months) if len(months) == len(cells) else "、".join(c.period.label for c in cells)
+            if len(cells) == 1:
+                receipt = _href(first.link, folder) if first.link else None
+                state = f'<a href="{receipt}">{escape(first.text)}</a>' if receipt else escape(first.text)
+            else:
+                state = f"{len(cells)}期未报送"
             rows.append(f'<tr data-name="{escape(owner.name)}"><th scope="row">{escape(owner.name)}</th>'
-                        f'<td>{escape(owner.secretary or "—")}</td><td>{escape(what)}</td>'
-                        f'<td>{cn_date(cell.due)}</td><td class="num red">{cell.overdue_days}</td><td>{state}</td></tr>')
+                        f'<td>{escape(owner.secretary or "—")}</td><td>{escape(name)}（{escape(periods)}）</td>'
+                        f'<td data-sort="{first.due.isoformat()}">{cn_date(first.due)}</td>'
+                        f'<td class="num red">{first.overdue_days}</td><td>{state}</td></tr>')
     if not rows:
         return '<section id="remind"><h2>催交名单</h2><p class="ok">没有逾期未交的台账。</p></section>'
     return ('<section id="remind"><h2>催交名单</h2><p class="note">已过截止日仍未报送、或被退回后仍未改正的台账。</p>'
             '<div class="scroll"><table class="status sortable"><thead><tr><th>单位</th><th>书记</th><th>逾期事项</th>'
-            '<th>应交日期</th><th class="num">逾期天数</th><th>情况</th></tr></thead>'
+            '<th>最早应交日期</th><th class="num">最长逾期天数</th><th>情况</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div></section>')
 
 

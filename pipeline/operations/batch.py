@@ -249,6 +249,7 @@ class YearEnd:
     archives: list
     manifest: Path | None
     seconds: float
+    overview: Path | None = None
 
     @property
     def failed(self) -> list:
@@ -286,7 +287,9 @@ def year_end(ws: Workspace, year: int, *, jobs: int | None = None, branches: lis
     volumes = [(run.branch, general_of.get(run.branch, ""), run.pdfs) for run in runs] + general_volumes
     archives = _archives(ws, year, volumes, pdf)
     manifest = write_manifest(ws, year)
-    return YearEnd(year, runs, college, archives, manifest, time.perf_counter() - started)
+    from pipeline.documents.overview import refresh
+    overview = refresh(ws, today, year)             # outside outbox/<年度>: the manifest does not hold it
+    return YearEnd(year, runs, college, archives, manifest, time.perf_counter() - started, overview)
 
 
 def _college_outputs(ws: Workspace, year: int, today: dt.date, runs: list[BranchRun], registry: list, pdf: bool,
@@ -469,4 +472,6 @@ def summary(result: YearEnd, ws: Workspace) -> str:
                      f"（核对：taizhang verify-archive {ws.outbox / str(result.year)}）")
     else:
         lines.append(f"清单：{result.manifest}（未生成 PDF，归档 PDF 略）")
+    if result.overview:
+        lines.append(f"台账总览：{result.overview}")
     return "\n".join(lines)

@@ -196,6 +196,73 @@ class _Events(FileSystemEventHandler):
             self.watcher.rescan_soon()
 
 
+class Refresher:
+    """Regenerates the 台账总览 pages in a thread of their own after a burst of files: `delay`
+    seconds after the last file of the burst, and at least every `longest` seconds while files keep
+    coming — so ingest never waits for the pages, and the pages are never far behind."""
+
+    def __init__(self, ws: Workspace, today: Callable[[], dt.date], delay: float = 10.0, longest: float = 300.0):
+        self.ws, self.today, self.delay, self.longest = ws, today, delay, longest
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._first: float | None = None       # when the burst began (None: nothing to do)
+        self._last = 0.0
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.runs = 0
+
+    @property
+    def pending(self) -> bool:
+        return self._first is not None
+
+    def touch(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if self._first is None:
+                self._first = now
+            self._last = now
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="taizhang-overview", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stopping:
+            self._wake.wait(timeout=1.0)
+            with self._lock:
+                first, last = self._first, self._last
+                if first is None:
+                    self._wake.clear()
+                    continue
+            now = time.monotonic()
+            if now - last >= self.delay or now - first >= self.longest:
+                self.flush()
+            else:
+                time.sleep(min(0.5, self.delay / 4))
+
+    def flush(self) -> None:
+        """Regenerate now if anything came since the last time."""
+        with self._lock:
+            if self._first is None:
+                return
+            self._first = None
+            self._wake.clear()
+        from pipeline.documents.overview import refresh
+        started = time.perf_counter()
+        if refresh(self.ws, self.today()) is not None:
+            self.runs += 1
+            log.info("台账总览已更新（%.1f 秒）", time.perf_counter() - started)
+
+    def stop(self) -> None:
+        """Stop the thread; what is still pending is written before returning."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=120)
+        self.flush()
+
+
 @dataclass
 class Watcher:
     ws: Workspace
@@ -205,6 +272,8 @@ class Watcher:
     stop: threading.Event = field(default_factory=threading.Event)
     on_result: Callable[[Result], None] | None = None
     clock: Callable[[], dt.datetime] | None = None   # when a file counts as received (default: now)
+    overview: bool = True                # regenerate the 台账总览 pages after a burst of files
+    overview_delay: float = 10.0
 
     def __post_init__(self):
         self.inbox = self.ws.inbox
@@ -213,6 +282,10 @@ class Watcher:
         self.claim_root = claim_root(self.ws)
         self.counts: Counter = Counter()     # the only per-run state: no result is kept
         self._since_release = 0
+        self.refresher = Refresher(self.ws, self._today, self.overview_delay) if self.overview else None
+
+    def _today(self) -> dt.date:
+        return self.clock().date() if self.clock is not None else dt.date.today()
 
     # --- finding files -------------------------------------------------------------
 
@@ -278,6 +351,8 @@ class Watcher:
         log.info("%s  支部=%s  台账=%s  %s  错误%d 提示%d", result.file, result.branch or "—",
                  ",".join(result.items) or "—", status, errors, len(result.issues) - errors)
         self.counts[result.status] += 1
+        if self.refresher is not None and result.status in ("accepted", "rejected"):
+            self.refresher.touch()
         if self.on_result is not None:
             self.on_result(result)
 
@@ -355,6 +430,8 @@ class Watcher:
             if not self.stability.pending or time.monotonic() > deadline:
                 break
             time.sleep(min(0.2, self.delay / 4 or 0.05))
+        if self.refresher is not None:
+            self.refresher.flush()
         return self.counts
 
     def run(self) -> None:
@@ -366,6 +443,8 @@ class Watcher:
         observer.start()
         mode = f"轮询（每 {self.polling:g} 秒）" if self.polling else "文件系统事件"
         log.info("开始监视 %s，方式：%s，稳定等待 %g 秒", self.inbox, mode, self.delay)
+        if self.refresher is not None:
+            self.refresher.start()
         try:
             while not self.stop.is_set():
                 now = time.monotonic()
@@ -378,6 +457,8 @@ class Watcher:
         finally:
             observer.stop()
             observer.join(timeout=10)
+            if self.refresher is not None:
+                self.refresher.stop()
             log.info("已停止监视")
 
     def _guarded(self, step) -> None:

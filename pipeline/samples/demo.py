@@ -449,7 +449,7 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
     # year's ledgers on the college's "today" (fixed days, so that the demo's documents are the same
     # whenever it runs)
     received = [dt.datetime(college.year, 1, 6, 9)]
-    watcher = Watcher(ws, delay=0.1, on_result=show, clock=lambda: received[0])
+    watcher = Watcher(ws, delay=0.1, on_result=show, clock=lambda: received[0], overview=False)
     _drop(ws, files[:1])
     watcher.once()
     received[0] = dt.datetime.combine(college.today, dt.time(10))
@@ -470,8 +470,6 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
     if progress:
         print()
     templates = write_templates(ws.outbox / "空白台账模板")
-    from pipeline.documents.overview import write_overviews
-    overview = write_overviews(ws, college.year, college.today)[0]
     elapsed = time.perf_counter() - started
     lines = [f"演示完成（{elapsed:.1f} 秒）：{college.name}，{len(college.branches)} 个党支部，{college.members} 名党员。",
              f"收件 {len(dropped)} 个文件：通过 {counts['accepted']}，未通过 {counts['rejected']}，重复 {counts['duplicate']}。",
@@ -480,7 +478,7 @@ def run_demo(directory: Path, seed: int = 2026, progress: bool = True) -> str:
              f"  已入库原件：{ws.archive}",
              f"  退回原件：{ws.rejected}",
              f"  空白模板：{len(templates)} 个，在 {templates[0].parent}",
-             f"  台账总览：{overview}（用浏览器打开；各支部的在 回执/<支部>/本支部台账状态.html）",
+             "  台账总览：outbox/总览/台账总览.html（用浏览器打开；各支部的在 回执/<支部>/本支部台账状态.html）",
              "年终批处理（taizhang year-end）：",
              *("  " + line for line in summary(done, ws).splitlines()),
              "未通过的文件（故意出错，查看回执了解如何指出每个问题）："]
