@@ -166,9 +166,12 @@ def ingest(ctx, files, branch, year, as_json):
 @click.option("--once", is_flag=True, help="处理收件箱中现有的文件后退出（用于计划任务和测试）。")
 @click.option("--delay", type=float, default=2.0, show_default=True, help="文件大小和修改时间保持不变多少秒后才处理。")
 @click.option("--rescan", type=float, default=300.0, show_default=True, help="每隔多少秒全量扫描一次收件箱（防漏）。")
+@click.option("--overview-delay", type=float, default=10.0, show_default=True,
+              help="一批文件处理完、收件箱静默多少秒后更新台账总览页面。")
+@click.option("--no-overview", is_flag=True, help="不自动更新台账总览页面。")
 @click.option("-q", "--quiet", is_flag=True, help="不在屏幕上输出日志（仍写入 logs/taizhang.log）。")
 @click.pass_context
-def watch(ctx, polling, native, once, delay, rescan, quiet):
+def watch(ctx, polling, native, once, delay, rescan, overview_delay, no_overview, quiet):
     """监视收件箱：文件放入并写完后自动校验、入库、回执、归档。
 
     \b
@@ -187,7 +190,8 @@ def watch(ctx, polling, native, once, delay, rescan, quiet):
             polling = 5.0
             click.echo(f"收件箱位于网络文件系统（{fs_type}），改用轮询方式。", err=True)
     with WorkspaceLock(ws.home / "taizhang.lock"):
-        watcher = Watcher(ws, delay=delay, polling=polling, rescan=rescan)
+        watcher = Watcher(ws, delay=delay, polling=polling, rescan=rescan, overview=not no_overview,
+                          overview_delay=overview_delay)
         watcher.install_signal_handlers()
         if once:
             counts = watcher.once()

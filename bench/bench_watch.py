@@ -51,9 +51,9 @@ def workspace(tmp: Path, college) -> Workspace:
     return ws
 
 
-def start(ws: Workspace, delay: float) -> subprocess.Popen:
+def start(ws: Workspace, delay: float, extra=()) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "--home", str(ws.home), "watch", "--delay",
-                             str(delay), "--quiet"])
+                             str(delay), "--quiet", *extra])
     time.sleep(1.5)
     return proc
 
@@ -63,12 +63,12 @@ def count(ws: Workspace) -> int:
         return conn.execute("select count(*) from submissions").fetchone()[0] - 1
 
 
-def latency(tmp: Path, college, files: int, delay: float) -> None:
+def latency(tmp: Path, college, files: int, delay: float, extra=()) -> None:
     ws = workspace(tmp / "lat", college)
     staging = tmp / "lat" / "staging"
     staging.mkdir()
     sources = [small_roster(staging / f"表{n:03d}.xlsx", n) for n in range(files)]
-    proc = start(ws, delay)
+    proc = start(ws, delay, extra)
     dropped, seen = {}, {}
     receipts = ws.receipts / BRANCH
     try:

@@ -41,12 +41,7 @@ def sent(ws, path: Path, code: str, rows: list, received: dt.datetime, **options
 
 def registry_filled(college, day: dt.date):
     """The demo college's 党组织设置表, filled in on `day`."""
-    wb = registry_workbook(college)
-    for line in wb.worksheets[0].iter_rows(max_row=3):
-        for c in line:
-            if isinstance(c.value, str) and "2026年11月27日" in c.value:
-                c.value = c.value.replace("2026年11月27日", f"{day.year}年{day.month}月{day.day}日")
-    return wb
+    return registry_workbook(college, day)
 
 
 def roster_before(branch, day: dt.date) -> list[list]:

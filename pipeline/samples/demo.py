@@ -73,13 +73,13 @@ def _d(day: dt.date) -> str:
 
 # --- the workbooks ---------------------------------------------------------------------
 
-def registry_workbook(college: College) -> Workbook:
+def registry_workbook(college: College, filled: dt.date | None = None) -> Workbook:
     wb = _new_workbook()
     generals = sorted({b.general for b in college.branches if b.general})
     heads = {general: person_name(random.Random(general), set()) for general in generals}
     rows = [[b.general, b.name, b.kind, b.secretary.name, b.post("组织委员").name if b.post("组织委员") else None,
              len(b.members), heads.get(b.general) if b.general else None] for b in college.branches]
-    _sheet(wb, "Z1", None, college, rows)
+    _sheet(wb, "Z1", None, college, rows, filled)
     return wb
 
 
@@ -382,7 +382,8 @@ class DemoFile:
 
 def demo_files(college: College, seed: int) -> list[DemoFile]:
     rng = random.Random(seed)
-    files = [DemoFile("组织部", "党组织设置表.xlsx", registry_workbook(college))]
+    # 组织部 registers the branches at the start of the year (the demo receives it on 6 January)
+    files = [DemoFile("组织部", "党组织设置表.xlsx", registry_workbook(college, dt.date(college.year, 1, 6)))]
     makers = (("党员信息台账", member_workbook), ("组织生活台账", meeting_workbook), ("党费台账", dues_workbook),
               ("联系服务群众台账", service_workbook), ("综合台账", general_workbook))
     behind = {b.name for b in college.branches[-2:]}     # two branches that have not sent everything yet
