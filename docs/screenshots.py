@@ -1,10 +1,12 @@
 """Render one page of every kind of document taizhang prints, from a demo workspace, to PNG
 (docs/screenshots/, linked from the README): `python docs/screenshots.py <demo workspace>`.
-Needs poppler-utils (pdftoppm), which quickstart.sh installs."""
+Needs poppler-utils (pdftoppm) and, for the 台账总览 page, chromium — both installed by quickstart.sh."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent / "screenshots"
@@ -29,6 +31,16 @@ def main(workspace: Path) -> None:
         subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", "-f", str(page), "-l", str(page), str(pdf),
                         str(HERE / name)], check=True)
         print("written", HERE / f"{name}.png")
+    overview = workspace / "outbox" / "总览" / "台账总览.html"
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if overview.exists() and chromium:
+        with tempfile.TemporaryDirectory() as profile:
+            subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                            f"--user-data-dir={profile}", "--window-size=1200,2100", "--hide-scrollbars",
+                            f"--screenshot={HERE / '13-台账总览.png'}", overview.as_uri()],
+                           check=True, capture_output=True)
+        print("written", HERE / "13-台账总览.png")
 
 
 if __name__ == "__main__":

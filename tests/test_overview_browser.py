@@ -77,7 +77,8 @@ def test_the_college_page_in_a_browser(pages, tmp_path):
         driver.get(page.as_uri())
         assert driver.title.startswith("台账总览（2026年）")
         ok = _cell(driver, "month", BRANCH, "组织生活记录").find_element(By.CSS_SELECTOR, ".cell")
-        assert ok.get_attribute("data-state") == PASSED and "通过（11月3日）" in ok.text
+        assert ok.get_attribute("data-state") == PASSED and ok.text == "✓ 11月3日"
+        assert ok.get_attribute("title").startswith("10月：通过（11月3日）")
         assert ok.value_of_css_property("background-color") == GREEN_RGB
         late = _cell(driver, "month", OTHER, "组织生活记录").find_element(By.CSS_SELECTOR, ".cell")
         assert "逾期5天" in late.text and late.value_of_css_property("background-color") == RED_RGB
@@ -123,7 +124,7 @@ def test_the_pages_read_the_same_without_javascript(pages, tmp_path):
         driver.get((ws.outbox / OVERVIEW_FOLDER / OVERVIEW_NAME).as_uri())
         assert not driver.find_element(By.ID, "filter").is_displayed()      # the filter needs JavaScript
         ok = _cell(driver, "month", BRANCH, "组织生活记录")
-        assert "通过（11月3日）" in ok.text
+        assert "✓ 11月3日" in ok.text
         assert _cell(driver, "year", OTHER, "10月").value_of_css_property("background-color") == RED_RGB
         assert driver.find_element(By.CSS_SELECTOR, "#branches svg").is_displayed()
         # the branch's own page, next to its receipts

@@ -252,6 +252,20 @@ class Cell:
         return f"不适用（{self.reason}）" if self.reason else "不适用"
 
     @property
+    def short(self) -> str:
+        """The same in a few characters, for a table cell: 11月27日 · 11月27日补交 · 逾期22天 · 12月5日前 · 退回（7处错误）."""
+        if self.state == PASSED:
+            return f"{month_day(self.received.date())}{'补交' if self.late_days else ''}"
+        if self.state == OVERDUE:
+            return f"逾期{self.overdue_days}天"
+        if self.state == WAITING:
+            return f"{month_day(self.due)}前交"
+        if self.state == REJECTED:
+            errors = self.rejection.file.errors if self.rejection else 0
+            return f"退回未改（{errors}处错误）"
+        return "不适用"
+
+    @property
     def link(self) -> Path | None:
         """The file a reader opens from this cell: the receipt (a text file every browser shows),
         else the archived original."""

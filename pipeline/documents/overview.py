@@ -195,10 +195,11 @@ def _entry_due(status: Status, month: int) -> str:
 
 def _cell_html(cell: Cell, folder: Path, with_period: bool = False) -> str:
     period = f"{escape(cell.period.label)}：" if with_period else ""
-    text = f'{STATE_MARK[cell.state]} {period}{escape(cell.text)}'
+    text = f'{STATE_MARK[cell.state]} {period}{escape(cell.short)}'
     link = _href(cell.link, folder) if cell.link else None
     inner = f'<a href="{link}">{text}</a>' if link else text
-    return f'<span class="cell {cell.colour}" data-state="{cell.state}" title="{escape(cell.entry.note)}">{inner}</span>'
+    title = f"{cell.period.label}：{cell.text}" + (f"。{cell.entry.note}" if cell.entry.note else "")
+    return f'<span class="cell {cell.colour}" data-state="{cell.state}" title="{escape(title)}">{inner}</span>'
 
 
 def _earlier_html(cells: list[Cell], owner, status: Status) -> str:
@@ -324,7 +325,16 @@ def _branch_section(status: Status, extras: Extras, branch: str, folder: Path, i
             f'<div class="scroll"><table class="grid"><thead><tr><th>台账</th>{months}</tr></thead>'
             f'<tbody>{"".join(grid_rows)}</tbody></table></div>{rejected_html}'
             f'<div class="charts">{_score_chart(extras.rates.get(branch))}{_dues_chart(extras.dues.get(branch))}</div>'
-            f'</section>')
+            f'{_files_details(files, folder)}</section>')
+
+
+def _files_details(files, folder: Path) -> str:
+    """The branch's files of the year, folded (open by default where <details> is not known)."""
+    if not files:
+        return ""
+    rows = "".join(f'<li>{f.received:%m-%d} {_file_link(f, folder)} · {STATUS_TEXT[f.status]}'
+                   f'{f"（{f.errors}处错误）" if f.errors else ""}</li>' for f in reversed(files))
+    return f'<details><summary>本年收到的文件（{len(files)}个）</summary><ul class="files">{rows}</ul></details>'
 
 
 def _score_chart(rates) -> str:
