@@ -401,12 +401,32 @@ def _day_option(func):
                         help="按这一天的情况（默认今天），如 2026-11-27。")(func)
 
 
-@main.command(context_settings=CONTEXT)
+def _report_month(month_text, as_of):
+    """(today, (year, month)) of a status or 催交 run: the month given (not one still to come), else
+    the last month that has ended; a --date after today is allowed (planning) but said."""
+    import datetime as _dt
+    from pipeline.checking.schedule import default_month
+    from pipeline.core.values import Bad, parse_month
+    real = _dt.date.today()
+    today = as_of.date() if as_of else real
+    if today > real:
+        click.echo(f"注意：--date {today} 晚于今天，之后才收到的文件此时当然还没有。", err=True)
+    if not month_text:
+        return today, default_month(today)
+    month = parse_month(month_text)
+    if isinstance(month, Bad):
+        raise click.UsageError(f"月份写法不对：{month_text}（如 2026-10）")
+    if month > (today.year, today.month):
+        raise click.UsageError(f"{month[0]}年{month[1]}月还没有开始（截至{today}），没有应报送的台账")
+    return today, month
+
+
+@main.command(context_settings=CONTEXT, short_help="台账报送状态：谁交了、谁逾期、谁被退回未改。")
 @click.option("--month", "month_text", help="报送月份，如 2026-10（默认：上个月）。")
 @click.option("--branch", "branches", multiple=True, help="只看这些党支部（可写多次）。")
 @_day_option
 @click.option("--fail-on-overdue", is_flag=True, help="有逾期未交的台账时以退出码 1 结束（用于监控）。")
-@json_option
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（每个单位一个对象，列出每项台账的状态）。")
 @click.pass_context
 def status(ctx, month_text, branches, as_of, fail_on_overdue, as_json):
     """台账报送状态：每个党支部该月应报的每项台账——通过（日期）、退回未改、待交、逾期（天数）、不适用；往月仍未完成的也列出。
@@ -417,16 +437,8 @@ def status(ctx, month_text, branches, as_of, fail_on_overdue, as_json):
       taizhang status --month 2026-10 --branch 机电工程学院教工党支部
       taizhang status --json --fail-on-overdue # 供脚本和监控使用
     """
-    import datetime as _dt
-    from pipeline.checking.schedule import default_month, month_view, submission_status, view_lines
-    from pipeline.core.values import Bad, parse_month
-    today = as_of.date() if as_of else _dt.date.today()
-    if month_text:
-        month = parse_month(month_text)
-        if isinstance(month, Bad):
-            raise click.UsageError(f"月份写法不对：{month_text}（如 2026-10）")
-    else:
-        month = default_month(today)
+    from pipeline.checking.schedule import month_view, submission_status, view_lines
+    today, month = _report_month(month_text, as_of)
     ws = _workspace(ctx)
     view = month_view(submission_status(ws, month[0], today), month[1], list(branches) or None)
     if as_json:
@@ -438,7 +450,27 @@ def status(ctx, month_text, branches, as_of, fail_on_overdue, as_json):
     ctx.exit(1 if fail_on_overdue and view["逾期"] else 0)
 
 
-@main.command(context_settings=CONTEXT)
+@main.command(context_settings=CONTEXT, short_help="重新生成台账总览页面（outbox/总览/ 和各支部回执文件夹）。")
+@click.option("--year", type=int, default=None, help="年度（默认：上个月所在的年度）。")
+@_day_option
+@click.pass_context
+def overview(ctx, year, as_of):
+    """重新生成台账总览：outbox/总览/台账总览.html 和每个支部的 outbox/回执/<支部>/本支部台账状态.html。
+
+    收件监视、ingest、check、year-end 之后都会自动更新，一般不需要手动运行。
+
+    \b
+    示例：
+      taizhang overview
+    """
+    import datetime as _dt
+    from pipeline.documents.overview import write_overviews
+    today = as_of.date() if as_of else _dt.date.today()
+    written = write_overviews(_workspace(ctx), year, today)
+    click.echo(f"台账总览：{written[0]}（另有 {len(written) - 1} 个支部页面）")
+
+
+@main.command(context_settings=CONTEXT, short_help="催交：给欠交的党支部生成催交通知和全院催交清单。")
 @click.option("--month", "month_text", help="催交月份，如 2026-10（默认：上个月）。")
 @_day_option
 @click.pass_context
@@ -449,17 +481,8 @@ def remind(ctx, month_text, as_of):
     示例：
       taizhang remind --month 2026-10
     """
-    import datetime as _dt
-    from pipeline.checking.schedule import default_month
-    from pipeline.core.values import Bad, parse_month
     from pipeline.documents.remind import reminders
-    today = as_of.date() if as_of else _dt.date.today()
-    if month_text:
-        month = parse_month(month_text)
-        if isinstance(month, Bad):
-            raise click.UsageError(f"月份写法不对：{month_text}（如 2026-10）")
-    else:
-        month = default_month(today)
+    today, month = _report_month(month_text, as_of)
     done = reminders(_workspace(ctx), month[0], month[1], today)
     for path in done.notices:
         click.echo(str(path))

@@ -63,10 +63,13 @@ def count(ws: Workspace) -> int:
         return conn.execute("select count(*) from submissions").fetchone()[0] - 1
 
 
-def latency(tmp: Path, college, files: int, delay: float, extra=()) -> None:
-    ws = workspace(tmp / "lat", college)
+def latency(tmp: Path, college, files: int, delay: float, extra=(), ws: Workspace | None = None) -> list[float]:
+    """Drop→receipt waits (seconds); `ws`: a workspace of one's own (else a registered, empty one)."""
+    if ws is None:
+        ws = workspace(tmp / "lat", college)
+    (ws.inbox / BRANCH).mkdir(exist_ok=True)
     staging = tmp / "lat" / "staging"
-    staging.mkdir()
+    staging.mkdir(parents=True)
     sources = [small_roster(staging / f"表{n:03d}.xlsx", n) for n in range(files)]
     proc = start(ws, delay, extra)
     dropped, seen = {}, {}
@@ -96,6 +99,7 @@ def latency(tmp: Path, college, files: int, delay: float, extra=()) -> None:
     # a file waits `delay` before the claim and `delay` after it (still written?), then is processed
     print(f"  含稳定等待：中位数 {statistics.median(waits):.2f} 秒，p95 {p95:.2f} 秒（目标 p95 < {2 * delay + 1:g} 秒）")
     print(f"  不含两次稳定等待：中位数 {statistics.median(waits) - 2 * delay:.2f} 秒，p95 {p95 - 2 * delay:.2f} 秒")
+    return waits
 
 
 def throughput(tmp: Path, college, many: int, delay: float) -> None:

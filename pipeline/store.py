@@ -405,7 +405,8 @@ class Store:
         `until`, in the order received — what the 台账总览 reads for files and rejections."""
         query = (select(submissions.c.id, submissions.c.file_name, submissions.c.received_at, submissions.c.status,
                         submissions.c.branch, submissions.c["items"], submissions.c.error_count,
-                        submissions.c.warning_count, submissions.c.stored_path, submissions.c.receipt_path)
+                        submissions.c.warning_count, submissions.c.stored_path, submissions.c.receipt_path,
+                        submissions.c.summary)
                  .where(submissions.c.received_at >= dt.datetime.combine(since, dt.time()),
                         submissions.c.received_at < _day_after(until))
                  .order_by(submissions.c.received_at, submissions.c.id))
@@ -431,6 +432,17 @@ class Store:
             for start in range(0, len(ledger_ids), 500):
                 chunk = ledger_ids[start:start + 500]
                 yield from conn.execute(select(*columns).where(records.c.ledger_id.in_(chunk)).order_by(records.c.id))
+
+    def received_at(self, submission_id: int) -> dt.datetime | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(submissions.c.received_at).where(submissions.c.id == submission_id)).scalar()
+
+    def submission_marks(self) -> dict[str, int]:
+        """Owner (a branch, "" for files of no branch: the registry, manual scores) → the id of its
+        latest submission: what changed since a figure was last computed."""
+        query = select(submissions.c.branch, func.max(submissions.c.id)).group_by(submissions.c.branch)
+        with self.engine.connect() as conn:
+            return {branch or "": last for branch, last in conn.execute(query)}
 
     def first_errors(self, submission_ids: list[int], limit: int = 3) -> dict[int, list[Issue]]:
         """Submission id → its first `limit` errors (in the order the receipt lists them)."""

@@ -52,6 +52,10 @@ round_to = "分"
 # 自定义党费比例表（CSV，格式同 pipeline/data/dues_rates.csv）；留空使用内置规定
 rates_file = ""
 
+[remind]
+# 催交通知中的联系人和电话，如 "组织部 王老师 0371-12345678"；留空则不写
+contact = ""
+
 [limits]
 # 单个文件大小上限（MB）
 max_file_mb = 50

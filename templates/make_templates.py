@@ -535,24 +535,34 @@ def reminder() -> docx.Document:
     para(d, "{%p endfor %}")
     para(d)
     para(d, "{{ branch }}：")
-    p = para(d, "经核对各支部台账报送情况（截至{{ date }}），你支部尚有以下台账需要报送或改正。"
-                "请于{{ deadline }}前通过台账共享文件夹报送，收到后系统将自动回执。")
+    p = para(d, "经核对各支部台账报送情况（截至{{ date }}，{{ scope }}），你支部尚有以下台账需要报送或改正。"
+                "请于{{ deadline }}前通过台账共享文件夹报送，收到后系统将自动生成回执。")
     p.paragraph_format.first_line_indent = Pt(32)
     para(d, "{%p for s in sections %}")            # only the kinds there are: 逾期 · 退回未改 · 即将到期
-    para(d, "{{ s.heading }}", style="Heading 1")
+    para(d, "{{ s.heading }}", style="Heading 1").paragraph_format.first_line_indent = Pt(32)
     para(d, "{%p for line in s.lines %}")
     para(d, "{{ loop.index }}. {{ line }}").paragraph_format.first_line_indent = Pt(32)
     para(d, "{%p endfor %}")
     para(d, "{%p endfor %}")
-    p = para(d, "请使用统一格式的台账模板报送，被退回的文件请按回执逐项修改后重新报送。"
-                "报送情况可随时在本支部回执文件夹的“本支部台账状态”页面查看。")
+    p = para(d, "请使用统一格式的台账模板报送。各项台账的报送情况可随时在本支部回执文件夹的“本支部台账状态”页面查看。")
     p.paragraph_format.first_line_indent = Pt(32)
     p.paragraph_format.keep_with_next = True       # the signature never stands alone on a page
-    # GB/T 9704 7.3.5: the issuing body above the date, the date four characters from the right
-    for text, indent in (("", 0), ("{{ issuer }}", 2), ("{{ date }}", 4)):
-        p = para(d, text, align=WD_ALIGN_PARAGRAPH.RIGHT)
-        p.paragraph_format.right_indent = Pt(16 * indent)
-        p.paragraph_format.keep_with_next = text != "{{ date }}"
+    para(d, "{%p if contact %}")
+    p = para(d, "联系人：{{ contact }}")
+    p.paragraph_format.first_line_indent = Pt(32)
+    p.paragraph_format.keep_with_next = True
+    para(d, "{%p endif %}")
+    # GB/T 9704 7.3.5.2 (no seal): the issuer two characters from the right; the date on the next line,
+    # its first character two characters right of the issuer's (padded by the generator)
+    para(d).paragraph_format.keep_with_next = True
+    p = para(d, "{{ issuer }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    p.paragraph_format.right_indent = Pt(32)
+    p.paragraph_format.keep_with_next = True
+    para(d, "{{ date_line }}")
+    para(d, "{%p if copy %}")
+    para(d)
+    para(d, "抄送：{{ copy }}。")
+    para(d, "{%p endif %}")
     return d
 
 

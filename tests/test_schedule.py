@@ -142,8 +142,8 @@ def test_a_quarter_is_due_after_its_last_month_and_only_when_dues_were_collected
     on_last_day = submission_status(ws, 2026, dt.date(2026, 10, 31))
     q3 = cell(on_last_day, "党费上缴", "第三季度")
     assert q3.state == WAITING and q3.period.grid_month == 9
-    assert cell(on_last_day, "党费上缴", "第二季度").state == NA            # nothing collected in Q2
-    assert "本期无党费收缴记录" in cell(on_last_day, "党费上缴", "第二季度").text
+    # no 党费收缴 sent for Q2: the Q2 remittance is still due (never quietly 不适用) …
+    assert cell(on_last_day, "党费上缴", "第二季度").state == OVERDUE
     late = cell(submission_status(ws, 2026, dt.date(2026, 11, 1)), "党费上缴", "第三季度")
     assert (late.state, late.overdue_days) == (OVERDUE, 1)
     # the month view of October still lists the overdue Q3 remittance (unfinished from earlier)
@@ -155,8 +155,13 @@ def test_a_quarter_is_due_after_its_last_month_and_only_when_dues_were_collected
     assert result.status == "accepted", [i.text() for i in result.errors]
     done = cell(submission_status(ws, 2026, dt.date(2026, 11, 3)), "党费上缴", "第三季度")
     assert (done.state, done.late_days) == (PASSED, 2)
-    # a first-quarter remittance never covers the third quarter
     assert cell(submission_status(ws, 2026, dt.date(2026, 11, 3)), "党费收缴", "9月").state == PASSED
+    # … and once the 收缴 of Q1 is sent showing nothing collected (all exempt), Q1 needs no 上缴
+    rows = [[p.name, f"2026-{m:02d}", 0, 0, None, "张三", "免交"] for p in members for m in (1, 2, 3)]
+    result = sent(ws, tmp_path / "c2-q1.xlsx", "C2", rows, at(dt.date(2026, 11, 3)))
+    assert result.status == "accepted", [i.text() for i in result.errors]
+    q1 = cell(submission_status(ws, 2026, dt.date(2026, 11, 3)), "党费上缴", "第一季度")
+    assert q1.state == NA and "没有收缴金额" in q1.text
 
 
 def test_event_items_are_never_missing(registered):
@@ -214,7 +219,7 @@ def test_a_rejected_file_stays_open_until_it_is_corrected(with_roster, college, 
     # a later rejected update of a roster that passed: 退回未改, but the branch has a version (yellow)
     sent(ws, tmp_path / "花名册（更新）.xlsx", "A1", bad_rows, at(dt.date(2026, 3, 5)), branch=OTHER)
     roster = cell(submission_status(ws, 2026, dt.date(2026, 3, 6)), "党员花名册", "2026年", OTHER)
-    assert roster.state == REJECTED and roster.colour == "yellow" and "已有2月25日通过的版本" in roster.text
+    assert roster.state == REJECTED and roster.colour == "yellow" and "2月25日通过的版本仍有效" in roster.text
 
 
 # --- the pages, the command, the 催交 outputs ------------------------------------------------
@@ -245,7 +250,8 @@ def test_the_pages_link_to_receipts_that_exist(month_of_files):
     for link in links:
         assert not link.startswith(("/", "file:")), link                 # relative: the share mounts anywhere
         assert (college_page.parent / unquote(link)).resolve().is_file(), link
-    assert "110101199003071235" not in text and "1101**********1235" in text    # masked where it circulates
+    assert "110101199003071235" not in text and "〔填写内容：110" in text        # masked where it circulates
+    assert not re.search(r"\d{15,}", text)
     page = ws.receipts / OTHER / BRANCH_PAGE
     own = page.read_text("utf-8")
     assert OTHER in own and BRANCH not in own
@@ -283,7 +289,8 @@ def test_remind_writes_a_notice_per_branch_that_owes_and_the_college_list(month_
     notice = next(p for p in done.notices if OTHER in p.name)
     body = "\n".join(p.text for p in docx.Document(notice).paragraphs)
     assert "逾期未报送的台账" in body and "退回后尚未改正的文件" in body
-    assert "组织生活记录（10月）：应于11月5日前报送，已逾期5天" in body
+    assert "组织生活记录（1—10月）：应于2月5日前报送，最长已逾期278天。" in body       # months together
+    assert "抄送：" in body and "中共示例职业技术学院委员会组织部" in body
     assert "110101199003071235" not in body
     assert re.search(r"请于2026年11月17日前", body)                        # five working days after 10 November
     sheet = load_workbook(done.listing).active
@@ -306,8 +313,9 @@ def test_the_watcher_regenerates_the_pages_after_a_burst(registered, tmp_path):
     assert target.exists()
     text = target.read_text("utf-8")
     assert "数据截至 2026年11月3日" in text and "组织生活.xlsx" in text
-    # a burst is written once, after it has been quiet for the delay
-    refresher = Refresher(ws, lambda: dt.date(2026, 11, 3), delay=0.3)
+    # a burst is written once, after it has been quiet for the delay, by a process of its own
+    target.unlink()
+    refresher = Refresher(ws, lambda: dt.date(2026, 11, 3), delay=0.3, separate=True)
     refresher.start()
     try:
         import time
@@ -318,6 +326,67 @@ def test_the_watcher_regenerates_the_pages_after_a_burst(registered, tmp_path):
         while refresher.runs == 0 and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(1.0)
-        assert refresher.runs == 1 and not refresher.pending
+        assert refresher.runs == 1 and not refresher.pending and target.exists()
     finally:
         refresher.stop()
+
+
+def test_score_trends_are_computed_again_only_for_branches_that_sent_something(month_of_files, tmp_path):
+    from pipeline.checking.monthly import check_branch
+    from pipeline.documents.overview import gather
+    ws = month_of_files
+    today = dt.date(2026, 11, 10)
+    _, first = gather(ws, 2026, today)
+    cache = json.loads((ws.work / "overview-scores.json").read_text("utf-8"))
+    assert set(cache) == set(first.rates) and len(cache) == 20
+    assert first.rates[BRANCH] == [(m, check_branch(ws, BRANCH, 2026, m, today=today).rate) for m in range(1, 11)]
+    meetings(ws, tmp_path, [dt.date(2026, 9, 8)], at(dt.date(2026, 11, 9)), name="b9.xlsx")
+    _, second = gather(ws, 2026, today)
+    again = json.loads((ws.work / "overview-scores.json").read_text("utf-8"))
+    changed = {b for b in again if again[b]["key"] != cache[b]["key"]}
+    assert changed == {BRANCH}                                          # one branch's checks, not twenty
+    assert second.rates[BRANCH] == [(m, check_branch(ws, BRANCH, 2026, m, today=today).rate) for m in range(1, 11)]
+    assert second.rates[OTHER] == first.rates[OTHER]
+    _, later = gather(ws, 2026, dt.date(2026, 11, 11))                   # another day: every branch again
+    assert all(v["key"] != again[b]["key"] for b, v in json.loads((ws.work / "overview-scores.json")
+                                                                  .read_text("utf-8")).items())
+
+
+def test_a_file_sent_back_for_a_month_marks_that_month_even_when_other_records_passed(registered, tmp_path):
+    ws = registered
+    meetings(ws, tmp_path, [dt.date(2026, 9, 8), dt.date(2026, 10, 9)], at(dt.date(2026, 11, 3)))
+    bad = [["支委会", dt.date(2026, 10, 16), "会议室", "张三", "李四", 5, 9, None, "实到多于应到"]]
+    result = sent(ws, tmp_path / "十月补充.xlsx", "B", bad, at(dt.date(2026, 11, 4)), headers=HEAD)
+    assert result.status == "rejected"
+    status = submission_status(ws, 2026, dt.date(2026, 11, 10))
+    october = cell(status, "组织生活记录", "10月")
+    assert october.state == REJECTED and october.colour == "yellow" and october.received is not None
+    assert october.link == result.receipt and "更新被退回" in october.short
+    assert cell(status, "组织生活记录", "9月").state == PASSED            # the file was about October only
+    assert october in status.owed(BRANCH)                                 # the 催交 list shows it too
+
+
+def test_a_month_not_over_periods_before_the_system_and_the_january_pages(registered, tmp_path):
+    ws = registered
+    meetings(ws, tmp_path, [dt.date(2026, 11, 9)], at(dt.date(2026, 11, 20)))
+    november = cell(submission_status(ws, 2026, dt.date(2026, 11, 20)), "组织生活记录", "11月")
+    assert november.state == WAITING and november.received is not None     # not green before the month ends
+    assert "本期未结束" in november.text
+    assert cell(submission_status(ws, 2026, dt.date(2026, 12, 1)), "组织生活记录", "11月").state == PASSED
+    before = submission_status(ws, 2025, dt.date(2026, 11, 20))             # the registry came in 2026
+    assert {c.state for c in before.cells[BRANCH]} == {NA} and "启用" in before.cells[BRANCH][0].text
+    # in January the pages still report on December (and the year's ledgers), and show what is due soon
+    page = write_overviews(ws, today=dt.date(2027, 1, 10))[0].read_text("utf-8")
+    assert "台账总览（2026年）" in page and "12月报送情况" in page
+    assert "近期到期" in page and "2027年" in page and "民主测评" in page
+
+
+def test_status_refuses_a_month_still_to_come(registered):
+    runner = CliRunner()
+    home = str(registered.home)
+    out = runner.invoke(main, ["--home", home, "status", "--month", "2026-12", "--date", "2026-11-20"])
+    assert out.exit_code == 2 and "还没有开始" in out.output
+    out = runner.invoke(main, ["--home", home, "remind", "--month", "2027-03", "--date", "2026-11-20"])
+    assert out.exit_code == 2 and not (registered.outbox / "2027").exists()
+    later = runner.invoke(main, ["--home", home, "status", "--date", (dt.date.today() + dt.timedelta(days=40)).isoformat()])
+    assert later.exit_code == 0 and "晚于今天" in later.output

@@ -24,7 +24,7 @@ from pipeline.checking.branch import BranchClaim, resolve_branch, resolve_period
 from pipeline.checking.cells import derive, parse_rows, validate
 from pipeline.core.files import safe_name
 from pipeline.core.issues import ERROR, WARNING, Issue, PipelineError
-from pipeline.core.records import Checked, Context, Member
+from pipeline.core.records import Checked, Context, Member, row_months
 from pipeline.reading.excel import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_file, read_workbook
 from pipeline.reading.layout import Layout, layout_sheet, split_by_branch
 from pipeline.store import LedgerRows
@@ -176,7 +176,7 @@ def check_sheet(layout: Layout, ws, name: str, received: dt.date, known: Known
     issues.sort(key=lambda i: (i.row or 0, i.cell or ""))
     codes = sorted({r.item for r in rows}) if item.code == "B" else [item.code]
     sheet = {"sheet": layout.sheet, "item": item.code, "codes": codes, "branch": branch,
-             "period": period if period != "snapshot" else None, "rows": len(rows)}
+             "period": period if period != "snapshot" else None, "rows": len(rows), "months": row_months(rows)}
     issues += _shrinks(layout, ws, branch, period, rows)
     if any(i.is_error for i in issues):
         return sheet, None, issues, known

@@ -51,7 +51,8 @@ class Entry:
     next_year: bool = False
     month_field: str | None = None    # which field's month dates a record (default: its own date)
     where: tuple = ()                 # ((field, value), …) a record must match
-    applies_if: str | None = None     # another entry whose evidence in a period makes this one due
+    applies_if: str | None = None     # another entry whose evidence in a period makes this one due …
+    applies_amount: str | None = None  # … where that entry's records show a positive amount in this field
     note: str = ""
 
     def periods(self, year: int) -> list["Period"]:
@@ -164,7 +165,7 @@ def _entry(raw: dict) -> Entry:
                  int(raw.get("day", 5)), int(raw.get("months_after", 1)), str(raw.get("due", "12-31")),
                  bool(raw.get("next_year", False)), raw.get("month_field"),
                  tuple((str(k), str(v)) for k, v in (raw.get("where") or {}).items()), raw.get("applies_if"),
-                 str(raw.get("note", "")))
+                 raw.get("applies_amount"), str(raw.get("note", "")))
 
 
 def _month_days(year: int, month: int) -> int:
@@ -191,6 +192,7 @@ class Submitted:
     warnings: int
     receipt: Path | None
     stored: Path | None
+    months: frozenset = frozenset()       # ((y, m), …) the rows were dated in (empty: not known)
 
 
 @dataclass
@@ -226,50 +228,64 @@ class Cell:
 
     @property
     def colour(self) -> str:
+        """green: done · yellow: open but not overdue, or a version passed while an update was sent
+        back · red: overdue (also a file sent back and not corrected past the due day) · grey: n/a."""
         if self.state == PASSED:
             return GREEN
         if self.state == NA:
             return GREY
-        if self.state == OVERDUE or (self.state == REJECTED and self.file is None and self.overdue_days > 0):
+        if self.state == OVERDUE or (self.state == REJECTED and self.received is None and self.overdue_days > 0):
             return RED
         return YELLOW
 
+    def _day(self, day: dt.date) -> str:
+        """11月5日 — with the year when it is not the period's (2027年1月31日)."""
+        return month_day(day) if day.year == self.period.year else cn_date(day)
+
     @property
     def text(self) -> str:
-        """One short phrase: 通过（11月3日）· 通过（11月27日，逾期22天补交）· 逾期22天 · 待交（12月5日前）…"""
+        """One sentence: 通过（11月3日）· 通过（11月27日，逾期22天补交）· 逾期22天（应于11月5日前报送）…"""
         if self.state == PASSED:
             late = f"，逾期{self.late_days}天补交" if self.late_days else ""
-            return f"通过（{month_day(self.received.date())}{late}）"
+            return f"通过（{self._day(self.received.date())}{late}）"
         if self.state == OVERDUE:
-            return f"逾期{self.overdue_days}天（应于{month_day(self.due)}前报送）"
+            return f"逾期{self.overdue_days}天（应于{self._day(self.due)}前报送）"
         if self.state == WAITING:
-            return f"待交（{month_day(self.due)}前）"
+            if self.received is not None:
+                return f"本期未结束（已收到{self._day(self.received.date())}报送的记录，{self._day(self.due)}前报齐）"
+            return f"待交（{self._day(self.due)}前）"
         if self.state == REJECTED:
             errors = self.rejection.file.errors if self.rejection else 0
-            kept = f"，已有{month_day(self.received.date())}通过的版本" if self.received else ""
-            overdue = f"，已逾期{self.overdue_days}天" if self.overdue_days and not self.received else ""
-            return f"退回未改（{errors}处错误{kept}{overdue}）"
+            if self.received is not None:
+                return f"已通过，更新被退回未改（{errors}处错误；{self._day(self.received.date())}通过的版本仍有效）"
+            overdue = f"，已逾期{self.overdue_days}天" if self.overdue_days else f"，{self._day(self.due)}前改正"
+            return f"退回未改（{errors}处错误{overdue}）"
         return f"不适用（{self.reason}）" if self.reason else "不适用"
 
     @property
     def short(self) -> str:
-        """The same in a few characters, for a table cell: 11月27日 · 11月27日补交 · 逾期22天 · 12月5日前 · 退回（7处错误）."""
+        """The same in a few characters, for a table cell: 11月27日 · 11月27日补交 · 逾期22天 · 12月5日前交 …"""
         if self.state == PASSED:
-            return f"{month_day(self.received.date())}{'补交' if self.late_days else ''}"
+            return f"{self._day(self.received.date())}{'补交' if self.late_days else ''}"
         if self.state == OVERDUE:
             return f"逾期{self.overdue_days}天"
         if self.state == WAITING:
-            return f"{month_day(self.due)}前交"
+            return f"{'已报部分，' if self.received else ''}{self._day(self.due)}前交"
         if self.state == REJECTED:
             errors = self.rejection.file.errors if self.rejection else 0
-            return f"退回未改（{errors}处错误）"
+            return f"更新被退回（{errors}处错误）" if self.received else f"退回未改（{errors}处错误）"
         return "不适用"
+
+    @property
+    def shown_file(self) -> "Submitted | None":
+        """The file this cell is about: the file sent back, else the file that passed."""
+        return self.rejection.file if self.state == REJECTED and self.rejection else self.file
 
     @property
     def link(self) -> Path | None:
         """The file a reader opens from this cell: the receipt (a text file every browser shows),
         else the archived original."""
-        chosen = self.rejection.file if self.state == REJECTED and self.rejection else self.file
+        chosen = self.shown_file
         if chosen is None:
             return None
         return chosen.receipt if chosen.receipt is not None else chosen.stored
@@ -280,8 +296,7 @@ class Cell:
                 "说明": self.text, "颜色": self.colour,
                 "报送时间": self.received.isoformat(timespec="minutes") if self.received else None,
                 "逾期天数": self.overdue_days, "补交逾期天数": self.late_days,
-                "文件": (self.rejection.file if self.state == REJECTED and self.rejection else self.file).file_name
-                if (self.file or self.rejection) else None,
+                "文件": self.shown_file.file_name if self.shown_file else None,
                 "回执": str(self.link) if self.link else None}
 
 
@@ -304,6 +319,7 @@ class Status:
     cells: dict[str, list[Cell]]             # owner → its cells (entry order, then period order)
     open_rejections: dict[str, list[Rejection]]
     files: list[Submitted]                   # every file received in the year, in order received
+    started: dt.date | None = None           # the day the first 党组织设置表 was received
 
     def owner(self, name: str) -> Owner:
         for o in self.owners:
@@ -320,9 +336,14 @@ class Status:
         return [c for c in self.cells.get(owner, [])
                 if c.period.grid_month == month or (c.period.grid_month < month and c.state in (OVERDUE, REJECTED))]
 
-    def overdue(self, owner: str) -> list[Cell]:
-        return [c for c in self.cells.get(owner, []) if c.state == OVERDUE
-                or (c.state == REJECTED and c.received is None and c.overdue_days > 0)]
+    def upcoming(self, owner: str, days: int = 31) -> list[Cell]:
+        """Not yet sent and due within `days` of today."""
+        limit = self.today + dt.timedelta(days=days)
+        return [c for c in self.cells.get(owner, []) if c.state == WAITING and c.due <= limit]
+
+    def owed(self, owner: str) -> list[Cell]:
+        """What to chase: every overdue period and every file sent back and not corrected."""
+        return [c for c in self.cells.get(owner, []) if c.state in (OVERDUE, REJECTED)]
 
     def summary(self, owner: str, month: int) -> tuple[str, int]:
         """(colour, number unfinished) of one owner's month: green when nothing is unfinished,
@@ -350,7 +371,7 @@ def submission_status(ws, year: int, today: dt.date | None = None, schedule: Sch
     window_start, window_end = dt.date(year - 1, 1, 1), min(today, dt.date(year + 1, 12, 31))
     files = [_submitted(row) for row in store.submissions_between(window_start, window_end)]
     by_id = {f.id: f for f in files}
-    owners = _owners(store, year, files, by_id)
+    owners, started = _owners(store, year, by_id)
     evidence = _evidence(store, schedule, year, window_start, window_end, by_id)
     rejections = _open_rejections(store, files, year)
     cells: dict[str, list[Cell]] = {}
@@ -358,27 +379,38 @@ def submission_status(ws, year: int, today: dt.date | None = None, schedule: Sch
         cells[owner.name] = []
         for entry in schedule.due(owner.kind):
             for period in entry.periods(year):
+                if started is not None and period.year < started.year:
+                    cells[owner.name].append(Cell(owner.name, period, NA, period.due,
+                                                  reason=f"本系统{cn_date(started)}启用，此前的台账不在此统计"))
+                    continue
                 cell = _cell(owner, period, evidence, rejections.get(owner.name, []), today, schedule)
                 if cell is not None:
                     cells[owner.name].append(cell)
     year_files = [f for f in files if f.received.year == year]
-    return Status(year, today, schedule, owners, cells, rejections, year_files)
+    return Status(year, today, schedule, owners, cells, rejections, year_files, started)
 
 
 def _submitted(row) -> Submitted:
+    months = set()
+    try:
+        for sheet in (json.loads(row.summary or "{}").get("sheets") or []):
+            months.update((int(m[:4]), int(m[5:7])) for m in sheet.get("months") or [])
+    except (ValueError, TypeError, AttributeError):
+        pass                                # an older row without months: not known
     return Submitted(row.id, row.file_name, row.received_at, row.status, row.branch,
                      tuple(i for i in (row.items or "").split(",") if i), row.error_count or 0,
                      row.warning_count or 0, Path(row.receipt_path) if row.receipt_path else None,
-                     Path(row.stored_path) if row.stored_path and row.stored_path != "None" else None)
+                     Path(row.stored_path) if row.stored_path and row.stored_path != "None" else None,
+                     frozenset(months))
 
 
-def _owners(store, year: int, files: list[Submitted], by_id: dict[int, Submitted]) -> list[Owner]:
+def _owners(store, year: int, by_id: dict[int, Submitted]) -> tuple[list[Owner], dt.date | None]:
     """The registered branches (the live 党组织设置表), their 党总支 and the 组织部, with the day a
-    branch was registered when that happened during the year."""
+    branch was registered when that happened during the year; and the day the first registry came."""
     registry = store.registry()
     owners: list[Owner] = []
     generals: dict[str, str] = {}
-    firsts = _first_registered(store, by_id)
+    firsts, started = _first_registered(store, by_id)
     basics = {r.get("支部名称"): r for r in store.active_records("E1")}
     for row in registry:
         name = row.get("党支部")
@@ -397,17 +429,18 @@ def _owners(store, year: int, files: list[Submitted], by_id: dict[int, Submitted
         owners.append(Owner(name, "支部", general, basic.get("书记") or row.get("书记") or "", start))
     owners += [Owner(g, "党总支", "", secretary) for g, secretary in generals.items()]
     owners.append(Owner(ORGANISATION, "组织部"))
-    return owners
+    return owners, started
 
 
-def _first_registered(store, by_id: dict[int, Submitted]) -> dict[str, dt.date]:
-    """Branch → the day it first appeared in a 党组织设置表, for branches added by a later one (the
-    branches of the first registry existed before it)."""
+def _first_registered(store, by_id: dict[int, Submitted]) -> tuple[dict[str, dt.date], dt.date | None]:
+    """(branch → the day it first appeared in a 党组织设置表, for branches added by a later one — the
+    branches of the first registry existed before it; the day the first registry was received)."""
     ledgers = [l for l in store.accepted_ledgers_between(dt.date(1900, 1, 1), dt.date(9999, 12, 30))
                if l.item == "Z1"]
     if not ledgers:
-        return {}
+        return {}, None
     first_sub = min(l.submission_id for l in ledgers)
+    started = store.received_at(first_sub).date()
     when = {l.id: l.submission_id for l in ledgers}
     seen: dict[str, int] = {}
     for ledger_id, _item, _day, data in store.ledger_records([l.id for l in ledgers]):
@@ -420,13 +453,14 @@ def _first_registered(store, by_id: dict[int, Submitted]) -> dict[str, dt.date]:
         if sub != first_sub:
             file = by_id.get(sub)
             found[name] = file.received.date() if file else None
-    return {k: v for k, v in found.items() if v is not None}
+    return {k: v for k, v in found.items() if v is not None}, started
 
 
 @dataclass
 class _Evidence:
     months: dict = field(default_factory=dict)    # (owner, entry name) → {(y, m): first Submitted}
     years: dict = field(default_factory=dict)     # (owner, entry name) → first Submitted
+    amounts: dict = field(default_factory=dict)   # (owner, entry name) → {(y, m) with a positive amount}
 
 
 def _earlier(current: Submitted | None, new: Submitted) -> Submitted:
@@ -470,7 +504,21 @@ def _evidence(store, schedule: Schedule, year: int, since: dt.date, until: dt.da
                 if month[0] == year:
                     bucket = found.months.setdefault((owner, entry.name), {})
                     bucket[month] = _earlier(bucket.get(month), sub)
+                    if _feeds_amount(entries, entry) and _positive(record.get(_feeds_amount(entries, entry))):
+                        found.amounts.setdefault((owner, entry.name), set()).add(month)
     return found
+
+
+def _feeds_amount(entries: list[Entry], entry: Entry) -> str | None:
+    """The amount field another entry asks of this one's records (党费上缴 asks 党费收缴 for 实缴金额)."""
+    return next((e.applies_amount for e in entries if e.applies_if == entry.name and e.applies_amount), None)
+
+
+def _positive(value) -> bool:
+    try:
+        return float(value) > 0
+    except (TypeError, ValueError):
+        return False
 
 
 def _of_year(ledger, by_id: dict[int, Submitted], year: int, record: dict | None = None) -> bool:
@@ -532,12 +580,13 @@ def _cell(owner: Owner, period: Period, evidence: _Evidence, rejections: list[Re
     else:
         months = period.months
         if entry.applies_if:
-            collected = evidence.months.get((owner.name, entry.applies_if), {})
-            if not collected:
-                return Cell(owner.name, period, NA, due, reason=f"未报送{entry.applies_if}，无法判断")
-            months = [m for m in months if m in collected]
-            if not months:
-                return Cell(owner.name, period, NA, due, reason=f"本期无{entry.applies_if}记录")
+            # due for the months the other ledger shows money in; when that ledger says nothing
+            # about the period (not sent), the period is due as a whole — never quietly 不适用
+            sent = evidence.months.get((owner.name, entry.applies_if), {})
+            if any(m in sent for m in months):
+                months = [m for m in months if m in evidence.amounts.get((owner.name, entry.applies_if), set())]
+                if not months:
+                    return Cell(owner.name, period, NA, due, reason=f"本期{entry.applies_if}登记中没有收缴金额")
         bucket = evidence.months.get(key, {})
         firsts = [bucket.get(m) for m in months]
         # every month of the period must be covered; the period counts from the last one covered
@@ -545,18 +594,41 @@ def _cell(owner: Owner, period: Period, evidence: _Evidence, rejections: list[Re
     if first is not None and first.received.date() > today:
         first = None
     rejection = next((r for r in reversed(rejections) if set(r.file.items) & set(entry.items)
-                      and r.file.received.date() <= today), None)
+                      and r.file.received.date() <= today and _concerns(r.file, period, first)), None)
     overdue = max(0, (today - due).days)
     if first is not None:
-        if rejection is not None and entry.every == "year" and \
-                (rejection.file.received, rejection.file.id) > (first.received, first.id):
+        if rejection is not None and (rejection.file.received, rejection.file.id) > (first.received, first.id):
             return Cell(owner.name, period, REJECTED, due, first.received, first, rejection)
+        if entry.every != "year" and today <= period.end:
+            return Cell(owner.name, period, WAITING, due, first.received, first)   # the month is not over
         return Cell(owner.name, period, PASSED, due, first.received, first)
     if rejection is not None:
         return Cell(owner.name, period, REJECTED, due, rejection=rejection, overdue_days=overdue)
     if today <= due:
         return Cell(owner.name, period, WAITING, due)
     return Cell(owner.name, period, OVERDUE, due, overdue_days=overdue)
+
+
+def _concerns(file: Submitted, period: Period, first: Submitted | None) -> bool:
+    """Whether a file sent back was meant for this period: a yearly ledger always; a month or a
+    quarter when the file's rows were dated in it — or, where its months are not known, when
+    nothing else was sent for the period."""
+    if period.entry.every == "year":
+        return True
+    if file.months:
+        return any(m in file.months for m in period.months)
+    return first is None
+
+
+def month_ranges(months: list[int]) -> str:
+    """[1, 2, 3, 5] → "1—3月、5月"."""
+    runs: list[list[int]] = []
+    for m in sorted(months):
+        if runs and m == runs[-1][-1] + 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return "、".join(f"{r[0]}—{r[-1]}月" if len(r) > 2 else "、".join(f"{m}月" for m in r) for r in runs)
 
 
 # --- one month's view (taizhang status) -----------------------------------------------------
@@ -608,7 +680,7 @@ def view_lines(view: dict, style=lambda text, colour: text) -> list[str]:
         width = max(_width(c["台账"]) for c in owner["事项"])
         for c in owner["事项"]:
             name = c["台账"] + " " * (width - _width(c["台账"]))
-            period = c["期间"] + " " * (8 - _width(c["期间"]))
+            period = c["期间"] + " " * max(2, 10 - _width(c["期间"]))
             receipt = f"  回执：{c['回执']}" if c["回执"] and c["状态"] == REJECTED else ""
             lines.append(f"  {name}  {period}{style(c['说明'], c['颜色'])}{receipt}")
     totals = "，".join(f"{state} {n}" for state, n in view["合计"].items())

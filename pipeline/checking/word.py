@@ -12,7 +12,7 @@ from pipeline.core.issues import ERROR, WARNING, Issue
 from pipeline.checking.branch import TITLE_BRANCH_RE, BranchClaim, Forced, resolve_branch
 from pipeline.reading.layout import Column
 from pipeline.store import LedgerRows
-from pipeline.core.records import Checked, Context, Row
+from pipeline.core.records import Checked, Context, Row, row_months
 from pipeline.checking.cells import cast_cell, validate
 from pipeline.reading.word import WordDoc, meeting_code, plan_kind, prepare_pictures, read_docx
 
@@ -139,7 +139,7 @@ def _check_meeting(doc: WordDoc, code: str, branch, name: str, received: dt.date
         issues.append(Issue("no-body", WARNING, "没有会议内容（发言记录）", hint="请在“会议内容：”后记录主要发言和讨论情况"))
     issues += validate([row], ITEMS[code], ctx)
     sheet = {"sheet": doc.title or name, "item": code, "codes": [code], "branch": branch,
-             "period": None, "rows": 1, "word": True, "photos": len(pictures)}
+             "period": None, "rows": 1, "word": True, "photos": len(pictures), "months": row_months([row])}
     ledger = LedgerRows(code, branch, None, doc.title or name, received, [row], "word")
     return sheet, ledger, prepared, issues
 

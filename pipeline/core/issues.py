@@ -72,6 +72,17 @@ class Issue:
             line += f" 提示：{self.hint}"
         return line
 
+    def masked(self) -> "Issue":
+        """The issue as it may circulate (the 台账总览, a 催交通知): the value quoted from a personal
+        column masked whatever its shape, ID and mobile numbers in the text masked."""
+        from dataclasses import replace
+        from pipeline.core.values import PERSONAL_COLUMNS, mask_text, mask_value
+        personal = any(word in (self.column or "") for word in PERSONAL_COLUMNS)
+        value = mask_value(self.value) if personal and self.value not in (None, "") else \
+            (mask_text(self.value) if isinstance(self.value, str) else self.value)
+        return replace(self, value=value, message=mask_text(self.message),
+                       hint=mask_text(self.hint) if self.hint else self.hint)
+
     def brief(self) -> str:
         """Where and what, without the value quoted or the hint: '花名册!F5（身份证号）：…'."""
         where = self.where() + (f"（{self.column}）" if self.column else "")

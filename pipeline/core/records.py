@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from pipeline.dues.rates import DuesRules
 from pipeline.core.issues import ERROR, Issue, show_value
+from pipeline.core.formats import ITEMS
 from pipeline.core.values import as_date
 
 
@@ -88,3 +89,17 @@ class Checked:
     @property
     def errors(self) -> list[Issue]:
         return [i for i in self.issues if i.is_error]
+
+
+def row_months(rows) -> list[str]:
+    """The months the rows are dated in ("2026-10"): a meeting's date, a payment's 月份 — kept with a
+    rejected file too, so that the 台账总览 knows which months it was meant for."""
+    found = set()
+    for row in rows:
+        value = row.values.get("月份") if row.item == "C2" else \
+            next((row.values.get(d) for d in ITEMS[row.item].dates if row.values.get(d) is not None), None)
+        if isinstance(value, tuple) and len(value) == 2:
+            found.add(f"{value[0]:04d}-{value[1]:02d}")
+        elif as_date(value) is not None:
+            found.add(as_date(value).strftime("%Y-%m"))
+    return sorted(found)

@@ -534,6 +534,16 @@ _ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])|(?<![0-9])[0-9]{1
 _MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 
 
+PERSONAL_COLUMNS = ("身份证", "身份号码", "证件号", "电话", "手机", "联系方式")
+
+
+def mask_value(value: str) -> str:
+    """Any value of a personal column, whatever its shape (a mistyped ID, "138-1234-5678"):
+    the first three and last two characters kept."""
+    text = str(value)
+    return text[:3] + "*" * max(4, len(text) - 5) + text[-2:] if len(text) > 6 else "*" * len(text)
+
+
 def mask_text(text: str, phones: bool = True) -> str:
     """`text` with every ID number (and mobile number) in it masked."""
     text = _ID_IN_TEXT.sub(lambda m: mask_id_card(m[0]), text)

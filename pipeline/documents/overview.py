@@ -11,6 +11,7 @@ error messages are masked: the pages circulate.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from pipeline.checking.schedule import (GREEN, GREY, NA, OVERDUE, PASSED, RED, REJECTED, WAITING, YELLOW, Cell,
-                                        Status, submission_status)
+                                        Status, default_month, month_ranges, submission_status)
 from pipeline.core.files import safe_name, write_atomic
 from pipeline.core.values import cn_date, mask_text
 from pipeline.dues.ledger import months_ended
@@ -41,6 +42,7 @@ class Extras:
     """What the pages show beside the status: inspection score rates and dues by month, per branch."""
     rates: dict[str, list[tuple[int, Decimal | None]]] = field(default_factory=dict)
     dues: dict[str, list[tuple[int, Decimal, Decimal]]] = field(default_factory=dict)
+    upcoming: dict[str, list[Cell]] = field(default_factory=dict)     # the next year's, in January
 
 
 def report_month(status: Status) -> int:
@@ -59,22 +61,67 @@ def gather(ws, year: int, today: dt.date, branches: list[str] | None = None, sco
     names = [o.name for o in status.owners if o.kind == "支部" and (branches is None or o.name in branches)]
     standard = load_standard(ws) if scores else None
     ended = months_ended(year, today)
+    cache = _ScoreCache(ws, year, today) if scores else None
     for name in names:
-        if scores:
-            extras.rates[name] = [(m, check_branch(ws, name, year, m, standard, today).rate) for m in range(1, ended + 1)]
-        try:
-            extras.dues[name] = branch_dues(ws, name, year, today).by_month()
-        except Exception as exc:          # dues data a branch has not sent yet: the chart says so
-            log.debug("党费数据不可用 %s：%s", name, exc)
-            extras.dues[name] = []
+        if cache is not None:
+            rates = cache.get(name)
+            if rates is None:
+                rates = [(m, check_branch(ws, name, year, m, standard, today).rate) for m in range(1, ended + 1)]
+                cache.put(name, rates)
+            extras.rates[name] = rates
+        extras.dues[name] = branch_dues(ws, name, year, today).by_month()
+    if cache is not None:
+        cache.save()
     return status, extras
+
+
+class _ScoreCache:
+    """The monthly inspection rates of each branch, kept in work/ between regenerations and computed
+    again only for a branch that sent a file since (or when the day, the registry, the standard or
+    the schedule changed): after a burst from one branch, one branch's year of checks, not all."""
+
+    def __init__(self, ws, year: int, today: dt.date):
+        self.path = ws.work / "overview-scores.json"
+        marks = ws.store.submission_marks()
+        inputs = [ws.home / "standard.toml", ws.home / "schedule.toml", ws.home / "taizhang.toml"]
+        stamp = ",".join(f"{p.stat().st_mtime_ns}" if p.exists() else "-" for p in inputs)
+        self.common = f"{year}|{today.isoformat()}|{marks.get('', 0)}|{stamp}"
+        self.marks = marks
+        try:
+            self.saved = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            self.saved = {}
+        self.fresh: dict[str, dict] = {}
+
+    def _key(self, branch: str) -> str:
+        return f"{self.common}|{self.marks.get(branch, 0)}"
+
+    def get(self, branch: str):
+        entry = self.saved.get(branch)
+        if not isinstance(entry, dict) or entry.get("key") != self._key(branch):
+            return None
+        self.fresh[branch] = entry
+        return [(m, Decimal(r) if r is not None else None) for m, r in entry["rates"]]
+
+    def put(self, branch: str, rates) -> None:
+        self.fresh[branch] = {"key": self._key(branch), "rates": [(m, str(r) if r is not None else None)
+                                                                   for m, r in rates]}
+
+    def save(self) -> None:
+        try:
+            write_atomic(self.path, json.dumps(self.fresh, ensure_ascii=False).encode("utf-8"))
+        except OSError as exc:            # a cache: the pages are right without it
+            log.debug("检查得分缓存未能保存：%s", exc)
 
 
 def write_overviews(ws, year: int | None = None, today: dt.date | None = None, scores: bool = True) -> list[Path]:
     """Write the college page and every branch's own page (atomically); return their paths."""
     today = today or dt.date.today()
-    year = year or today.year
+    year = year or default_month(today)[0]      # in January: last year, whose year-end ledgers are chased now
     status, extras = gather(ws, year, today, scores=scores)
+    if year < today.year:                        # … and what the new year already asks, due soon
+        ahead = submission_status(ws, today.year, today)
+        extras.upcoming = {o.name: ahead.upcoming(o.name) for o in ahead.owners}
     generated = dt.datetime.now()
     college = ws.section("college").get("name", "")
     written = []
@@ -101,6 +148,7 @@ def college_page(status: Status, extras: Extras, folder: Path, college: str, gen
                   ("最近收件", "#recent")]),
             _filter_box(),
             _month_table(status, branches + others, month, folder),
+            _upcoming(status, extras, branches + others, folder),
             _year_matrix(status, branches + others),
             _remind_list(status, branches + others, folder),
             '<section id="branches"><h2>各支部详情</h2>',
@@ -119,6 +167,7 @@ def branch_page(status: Status, extras: Extras, branch: str, folder: Path, colle
     body = [_header(status, f"{branch}台账状态", generated, secretary=owner.secretary),
             _nav([("本月", "#month"), ("催交", "#remind"), ("全年", "#b1"), ("本支部收件", "#recent")]),
             _month_table(status, [owner], month, folder),
+            _upcoming(status, extras, [owner], folder),
             _remind_list(status, [owner], folder),
             _branch_section(status, extras, branch, folder, 1),
             _recent(files, folder, title="本支部收件记录", limit=None)]
@@ -134,11 +183,14 @@ def _page(title: str, body: list[str]) -> str:
 
 
 def _header(status: Status, title: str, generated: dt.datetime, secretary: str = "") -> str:
-    legend = "".join(f'<span class="chip {c}">{STATE_MARK[s]} {escape(COLOUR_NAME[c])}</span>'
-                     for c, s in ((GREEN, PASSED), (YELLOW, WAITING), (RED, OVERDUE), (GREY, NA)))
+    legend = "".join(f'<span class="chip {c}">{STATE_MARK[s]} {escape(text)}</span>'
+                     for c, s, text in ((GREEN, PASSED, "已完成"), (YELLOW, WAITING, "待交（未到截止日）"),
+                                        (YELLOW, REJECTED, "退回未改（过截止日后为红色）"), (RED, OVERDUE, "逾期未交"),
+                                        (GREY, NA, "不适用")))
     who = f"　书记：{escape(secretary)}" if secretary else ""
     return (f'<header><h1>{escape(title)}（{status.year}年）</h1>'
-            f'<p class="meta">数据截至 {cn_date(status.today)}{who}　·　生成于 {generated:%Y-%m-%d %H:%M}'
+            f'<p class="meta">数据截至 {cn_date(status.today)}{who}　·　生成于 {cn_date(generated.date())} '
+            f'{generated:%H:%M}'
             f'　·　根据已报送的台账自动生成，无需另行填报</p>'
             f'<p class="legend">{legend}</p></header>')
 
@@ -154,14 +206,9 @@ def _filter_box() -> str:
 
 def _month_table(status: Status, owners, month: int, folder: Path) -> str:
     rows = []
-    names: list[str] = []
-    per_owner = {}
-    for owner in owners:
-        cells = status.due_cells(owner.name, month)
-        per_owner[owner.name] = cells
-        for c in cells:
-            if c.entry.name not in names:
-                names.append(c.entry.name)
+    per_owner = {owner.name: status.due_cells(owner.name, month) for owner in owners}
+    present = {c.entry.name for cells in per_owner.values() for c in cells}
+    names = [e.name for e in status.schedule.due() if e.name in present]       # the schedule's order
     head = "".join(f"<th>{escape(n)}</th>" for n in names)
     for owner in owners:
         cells = per_owner[owner.name]
@@ -206,27 +253,37 @@ def _earlier_html(cells: list[Cell], owner, status: Status) -> str:
     """Several earlier periods still unfinished, in one line: "往月未完成：1—9月（逾期）"."""
     colour = RED if any(c.colour == RED for c in cells) else YELLOW
     months = [c.period.last for c in cells if c.entry.every == "month"]
-    labels = _month_ranges(months) if len(months) == len(cells) else "、".join(c.period.label for c in cells)
+    labels = month_ranges(months) if len(months) == len(cells) else "、".join(c.period.label for c in cells)
     anchor = f"#b{_index(status, owner.name)}" if owner.kind == "支部" else "#remind"
     worst = max(cells, key=lambda c: c.overdue_days)
     return (f'<span class="cell {colour}" data-state="{worst.state}"><a href="{anchor}">{STATE_MARK[worst.state]} '
             f'往月未完成：{escape(labels)}（最长逾期{worst.overdue_days}天）</a></span>')
 
 
-def _month_ranges(months: list[int]) -> str:
-    """[1, 2, 3, 5] → "1—3月、5月"."""
-    runs: list[list[int]] = []
-    for m in sorted(months):
-        if runs and m == runs[-1][-1] + 1:
-            runs[-1].append(m)
-        else:
-            runs.append([m])
-    return "、".join(f"{r[0]}—{r[-1]}月" if len(r) > 2 else "、".join(f"{m}月" for m in r) for r in runs)
+def _upcoming(status: Status, extras: Extras, owners, folder: Path) -> str:
+    """Not yet sent and due within a month — this year's and, in January, the new year's."""
+    rows = []
+    for owner in owners:
+        cells = status.upcoming(owner.name) + extras.upcoming.get(owner.name, [])
+        for c in sorted(cells, key=lambda c: c.due):
+            left = (c.due - status.today).days
+            label = c.period.label if c.period.year == status.year or c.entry.every == "year" else \
+                f"{c.period.year}年{c.period.label}"
+            rows.append(f'<tr data-name="{escape(owner.name)}"><th scope="row">{escape(owner.name)}</th>'
+                        f'<td>{escape(c.entry.name)}（{escape(label)}）</td>'
+                        f'<td>{cn_date(c.due)}</td><td class="num">{left}</td>'
+                        f'<td>{escape(c.text)}</td></tr>')
+    if not rows:
+        return ""
+    return ('<section id="upcoming"><h2>近期到期</h2><p class="note">尚未报送、一个月内到截止日的台账。</p>'
+            '<div class="scroll"><table class="status sortable"><thead><tr><th>单位</th><th>台账</th><th>截止日期</th>'
+            f'<th class="num">剩余天数</th><th>情况</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>')
 
 
 def _year_matrix(status: Status, owners) -> str:
     months = range(1, 13)
-    head = "".join(f'<th class="num">{m}月</th>' for m in months)
+    head = "".join(f'<th class="num">{m}月</th>' for m in months) + '<th class="num">累计未完成</th>'
+    current = status.today.month if status.year == status.today.year else (13 if status.year < status.today.year else 0)
     rows = []
     for owner in owners:
         tds = []
@@ -235,6 +292,10 @@ def _year_matrix(status: Status, owners) -> str:
             if not cells:
                 tds.append('<td class="none"></td>')
                 continue
+            if m > current:                     # a month to come: what will be due, not a verdict
+                detail = "；".join(f"{c.entry.name}：{c.text}" for c in cells)
+                tds.append(f'<td class="none num future" data-sort="0" title="{escape(detail)}">·</td>')
+                continue
             colour, count = status.summary(owner.name, m)
             detail = "；".join(f"{c.entry.name}{c.period.label if c.entry.every != 'year' else ''}：{c.state}"
                               for c in cells)
@@ -242,10 +303,15 @@ def _year_matrix(status: Status, owners) -> str:
             label = str(count) if count else STATE_MARK[PASSED if colour == GREEN else NA]
             tds.append(f'<td class="{colour} num" data-sort="{count}" title="{escape(detail)}">'
                        f'<a href="{anchor}">{label}</a></td>')
+        owed = status.owed(owner.name)
+        colour = RED if any(c.colour == RED for c in owed) else (YELLOW if owed else GREEN)
+        detail = "；".join(f"{c.entry.name}（{c.period.label}）：{c.state}" for c in owed) or "没有未完成的台账"
+        tds.append(f'<td class="{colour} num total" data-sort="{len(owed)}" title="{escape(detail)}">'
+                   f'<a href="#remind">{len(owed) or STATE_MARK[PASSED]}</a></td>')
         rows.append(f'<tr data-name="{escape(owner.name)}"><th scope="row">{escape(owner.name)}</th>{"".join(tds)}</tr>')
     return (f'<section id="year"><h2>全年报送矩阵</h2><p class="note">每格是该月应报台账中尚未完成的项数：'
-            f'绿色已全部完成，黄色有未到期或被退回待改的，红色有逾期未交的。点击支部名称所在行的格子查看详情；'
-            f'点击表头可排序。</p><div class="scroll"><table class="matrix sortable"><thead><tr><th>单位</th>{head}'
+            f'绿色已全部完成，黄色有未到期或被退回待改的，红色有逾期未交的；尚未到来的月份不着色。'
+            f'“累计未完成”是全年至今逾期和退回未改的项数（与催交名单一致）。点击格子查看详情；点击表头可排序。</p><div class="scroll"><table class="matrix sortable"><thead><tr><th>单位</th>{head}'
             f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>')
 
 
@@ -258,24 +324,28 @@ def _remind_list(status: Status, owners, folder: Path) -> str:
     rows = []
     for owner in owners:
         groups: dict[str, list[Cell]] = {}
-        for cell in status.overdue(owner.name):
+        for cell in status.owed(owner.name):
             groups.setdefault(cell.entry.name, []).append(cell)
-        for name, cells in sorted(groups.items(), key=lambda g: -max(c.overdue_days for c in g[1])):
+        for name, cells in sorted(groups.items(), key=lambda g: (-max(c.overdue_days for c in g[1]), g[0])):
             first = min(cells, key=lambda c: c.due)
             months = [c.period.last for c in cells if c.entry.every == "month"]
-            periods = _month_ranges(months) if len(months) == len(cells) else "、".join(c.period.label for c in cells)
+            periods = month_ranges(months) if len(months) == len(cells) else "、".join(c.period.label for c in cells)
             if len(cells) == 1:
                 receipt = _href(first.link, folder) if first.link else None
                 state = f'<a href="{receipt}">{escape(first.text)}</a>' if receipt else escape(first.text)
             else:
                 state = f"{len(cells)}期未报送"
+            worst = max(cells, key=lambda c: c.overdue_days)
+            days = str(worst.overdue_days) if worst.overdue_days else "—"
             rows.append(f'<tr data-name="{escape(owner.name)}"><th scope="row">{escape(owner.name)}</th>'
                         f'<td>{escape(owner.secretary or "—")}</td><td>{escape(name)}（{escape(periods)}）</td>'
                         f'<td data-sort="{first.due.isoformat()}">{cn_date(first.due)}</td>'
-                        f'<td class="num red">{first.overdue_days}</td><td>{state}</td></tr>')
+                        f'<td class="num {worst.colour}" data-sort="{worst.overdue_days}">{days}</td>'
+                        f'<td>{state}</td></tr>')
     if not rows:
-        return '<section id="remind"><h2>催交名单</h2><p class="ok">没有逾期未交的台账。</p></section>'
-    return ('<section id="remind"><h2>催交名单</h2><p class="note">已过截止日仍未报送、或被退回后仍未改正的台账。</p>'
+        return '<section id="remind"><h2>催交名单</h2><p class="ok">没有逾期未交或退回未改的台账。</p></section>'
+    return ('<section id="remind"><h2>催交名单</h2><p class="note">已过截止日仍未报送的，以及被退回后仍未改正的台账'
+            '（已有旧版本通过的，逾期天数记“—”）。</p>'
             '<div class="scroll"><table class="status sortable"><thead><tr><th>单位</th><th>书记</th><th>逾期事项</th>'
             '<th>最早应交日期</th><th class="num">最长逾期天数</th><th>情况</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div></section>')
@@ -311,7 +381,7 @@ def _branch_section(status: Status, extras: Extras, branch: str, folder: Path, i
             link = _href(r.file.receipt, folder) if r.file.receipt else None
             name = escape(mask_text(r.file.file_name))
             name = f'<a href="{link}">{name}</a>' if link else name
-            errors = "".join(f"<li>{escape(mask_text(i.text()))}</li>" for i in r.first_errors)
+            errors = "".join(f"<li>{escape(i.masked().text())}</li>" for i in r.first_errors)
             more = f"<li>……共{r.file.errors}处错误，详见回执</li>" if r.file.errors > len(r.first_errors) else ""
             items.append(f"<li>{name}（{cn_date(r.file.received.date())}退回，{r.file.errors}处错误）<ol>{errors}{more}</ol></li>")
         rejected_html = f'<h4>退回后尚未改正的文件</h4><ul class="rejected">{"".join(items)}</ul>'
@@ -447,7 +517,7 @@ td.none{background:#fff}
 .cell{display:inline-block;padding:1px 4px;margin:1px 0;border-radius:3px}
 .cell a,td a{color:inherit}.cell.red{font-weight:bold}
 .chip{display:inline-block;padding:1px 8px;margin-right:6px;border:1px solid #bbb;border-radius:3px}
-.matrix td{min-width:2.2em}
+.matrix td{min-width:2.2em}.matrix td.future{color:#999}.matrix td.total{font-weight:bold}
 .charts{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}
 svg .axis{stroke:#999;stroke-width:1}svg .tick{font-size:10px;fill:#555}svg .value{font-size:9px;fill:#333}
 svg .trend{fill:none;stroke:#c00;stroke-width:2}svg circle{fill:#c00}

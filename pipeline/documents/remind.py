@@ -12,9 +12,9 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from pipeline.checking.schedule import OVERDUE, REJECTED, RED, WAITING, Cell, Status, submission_status
+from pipeline.checking.schedule import OVERDUE, REJECTED, RED, WAITING, Cell, Status, month_ranges, submission_status
 from pipeline.core.files import safe_name
-from pipeline.core.values import cn_date, mask_text, month_day
+from pipeline.core.values import cn_date, mask_text
 from pipeline.documents.render import render_docx, template_path, title_lines, working_days_later
 from pipeline.documents.sheets import BORDER, HEAD_FILL, Book, print_setup
 
@@ -22,6 +22,7 @@ FOLDER = "催交"
 NOTICE = "台账催交通知"
 LIST = "台账催交清单"
 NUMERALS = "一二三四五"
+LINE_CHARS = 27                 # 3号 characters on a line of the 156 mm 版心
 REMIND_DAYS = 5                 # working days a notice gives to send what is overdue
 
 
@@ -47,37 +48,72 @@ def reminders(ws, year: int, month: int, today: dt.date | None = None) -> Remind
             clear.append(owner.name)
             continue
         rows += [(owner, c) for c in cells]
-        notices.append(_notice(ws, status, owner.name, cells, month, today, deadline, college, folder))
+        notices.append(_notice(ws, status, owner, cells, month, today, deadline, college, folder))
     listing = _listing(status, rows, month, today, folder, college)
     return Reminded(notices, listing, clear)
 
 
 def line_of(cell: Cell) -> str:
     """One line of a notice: what, which period, its state and, for a rejected file, the first error."""
+    return lines_of([cell])[0]
+
+
+def lines_of(cells: list[Cell]) -> list[str]:
+    """The lines of a notice, one per ledger: months of one ledger together ("组织生活记录（1—9月）"),
+    each file sent back on its own line with its first error."""
+    lines, groups = [], {}
+    for cell in cells:
+        if cell.state == REJECTED and cell.rejection is not None:
+            lines.append(_rejected_line(cell))
+        else:
+            groups.setdefault((cell.entry.name, cell.state), []).append(cell)
+    for (name, state), group in groups.items():
+        first = min(group, key=lambda c: c.due)
+        months = [c.period.last for c in group if c.entry.every == "month"]
+        periods = month_ranges(months) if len(months) == len(group) and len(group) > 1 else \
+            "、".join(c.period.label for c in group)
+        when = first._day(first.due)
+        if state == OVERDUE:
+            worst = max(c.overdue_days for c in group)
+            late = f"已逾期{worst}天" if len(group) == 1 else f"最长已逾期{worst}天"
+            lines.append(f"{name}（{periods}）：应于{when}前报送，{late}。")
+        else:
+            lines.append(f"{name}（{periods}）：请于{when}前报送。")
+    return lines
+
+
+def _rejected_line(cell: Cell) -> str:
+    file = cell.rejection.file
     what = f"{cell.entry.name}（{cell.period.label}）"
-    if cell.state == REJECTED and cell.rejection is not None:
-        first = cell.rejection.first_errors[0].brief().rstrip("。") if cell.rejection.first_errors else "详见回执"
-        more = f"（共{cell.rejection.file.errors}处错误）" if cell.rejection.file.errors > 1 else ""
-        return mask_text(f"{what}：文件“{cell.rejection.file.file_name}”于{month_day(cell.rejection.file.received.date())}"
-                         f"被退回，{first}{more}，请按回执修改后重新报送")
-    if cell.state == OVERDUE:
-        return f"{what}：应于{month_day(cell.due)}前报送，已逾期{cell.overdue_days}天"
-    return f"{what}：请于{month_day(cell.due)}前报送"
+    first = ""
+    if cell.rejection.first_errors:
+        issue = cell.rejection.first_errors[0].masked()
+        where = f"{issue.sheet}表{issue.cell}单元格" if issue.sheet and issue.cell else (issue.sheet or "")
+        column = f"（{issue.column}）" if issue.column else ""
+        first = f"，如{where}{column}{issue.message.rstrip('。')}"
+    kept = "（此前通过的版本仍有效）" if cell.received else ""
+    return mask_text(f"{what}：文件“{file.file_name}”于{cell._day(file.received.date())}被退回{kept}，"
+                     f"共{file.errors}处错误{first}。请按回执逐项修改后重新报送。")
 
 
-def _notice(ws, status: Status, branch: str, cells: list[Cell], month: int, today: dt.date, deadline: dt.date,
+def _notice(ws, status: Status, owner, cells: list[Cell], month: int, today: dt.date, deadline: dt.date,
             college: str, folder: Path) -> Path:
     kinds = (("逾期未报送的台账", OVERDUE), ("退回后尚未改正的文件", REJECTED), ("即将到期的台账", WAITING))
     sections = []
     for heading, state in kinds:
-        lines = [line_of(c) for c in cells if c.state == state]
+        lines = lines_of([c for c in cells if c.state == state])
         if lines:
             sections.append({"heading": f"{NUMERALS[len(sections)]}、{heading}", "lines": lines})
-    context = {"title_lines": title_lines(f"关于报送{status.year}年{month}月", "党建台账的催交通知"),
-               "branch": branch, "date": cn_date(today), "deadline": cn_date(deadline),
-               "sections": sections,
-               "issuer": f"中共{college}委员会组织部" if college else "党委组织部"}
-    target = folder / (safe_name(f"{status.year}年{month}月{branch}{NOTICE}", "催交通知", limit=150) + ".docx")
+    issuer = f"中共{college}委员会组织部" if college else "党委组织部"
+    # GB/T 9704 7.3.5.2 (no seal): the issuer two characters from the right, the date below it, its first
+    # character two characters right of the issuer's — on a line of LINE_CHARS characters
+    date_pad = "\u3000" * max(0, LINE_CHARS - len(issuer))
+    context = {"title_lines": title_lines("关于催交党建台账的通知"),
+               "branch": owner.name, "date": cn_date(today), "deadline": cn_date(deadline),
+               "scope": f"{status.year}年{month}月及以前应报送的台账", "sections": sections,
+               "contact": ws.section("remind").get("contact", ""), "copy": owner.general,
+               "issuer": issuer, "date_line": date_pad + cn_date(today)}
+    target = folder / (safe_name(f"{status.year}年{month}月{owner.name}{NOTICE}", "催交通知", limit=150) + ".docx")
     return render_docx(template_path(ws, "reminder.docx"), lambda tpl: context, target)
 
 
@@ -102,12 +138,12 @@ def _listing(status: Status, rows: list, month: int, today: dt.date, folder: Pat
     for c, (head, width) in enumerate(zip(heads, widths), 1):
         out.text(sheet, 2, c, head, bold=True, fill=HEAD_FILL, align="center")
         sheet.column_dimensions[chr(64 + c)].width = width
-    ordered = sorted(rows, key=lambda r: (r[0].general, r[0].name, -r[1].overdue_days))
+    ordered = sorted(rows, key=lambda r: (-r[1].overdue_days, r[0].general or "~", r[0].name, r[1].entry.name))
     for n, (owner, cell) in enumerate(ordered, 1):
         row = n + 2
         link = cell.link
         values = [n, owner.general, owner.name, owner.secretary, cell.entry.name, cell.period.label, cell.state,
-                  cell.due.isoformat(), cell.overdue_days or None, line_of(cell).split("：", 1)[1]]
+                  cell.due.isoformat(), cell.overdue_days or None, line_of(cell).split("：", 1)[1].rstrip("。")]
         for c, value in enumerate(values, 1):
             if isinstance(value, int):
                 out.number(sheet, row, c, value, fmt="0", align="center")

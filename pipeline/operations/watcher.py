@@ -201,8 +201,10 @@ class Refresher:
     seconds after the last file of the burst, and at least every `longest` seconds while files keep
     coming — so ingest never waits for the pages, and the pages are never far behind."""
 
-    def __init__(self, ws: Workspace, today: Callable[[], dt.date], delay: float = 10.0, longest: float = 300.0):
+    def __init__(self, ws: Workspace, today: Callable[[], dt.date], delay: float = 10.0, longest: float = 300.0,
+                 separate: bool = False):
         self.ws, self.today, self.delay, self.longest = ws, today, delay, longest
+        self.separate = separate                # regenerate in a process of its own, at a lower priority
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._first: float | None = None       # when the burst began (None: nothing to do)
@@ -237,20 +239,25 @@ class Refresher:
                     continue
             now = time.monotonic()
             if now - last >= self.delay or now - first >= self.longest:
-                self.flush()
+                self.flush(separate=self.separate)
             else:
                 time.sleep(min(0.5, self.delay / 4))
 
-    def flush(self) -> None:
-        """Regenerate now if anything came since the last time."""
+    def flush(self, separate: bool = False) -> None:
+        """Regenerate now if anything came since the last time — here, or (`separate`) in a child
+        process on the other core, so that the watcher's own thread never shares its interpreter."""
         with self._lock:
             if self._first is None:
                 return
             self._first = None
             self._wake.clear()
-        from pipeline.documents.overview import refresh
         started = time.perf_counter()
-        if refresh(self.ws, self.today()) is not None:
+        if separate:
+            done = _overview_process(self.ws, self.today())
+        else:
+            from pipeline.documents.overview import refresh
+            done = refresh(self.ws, self.today()) is not None
+        if done:
             self.runs += 1
             log.info("台账总览已更新（%.1f 秒）", time.perf_counter() - started)
 
@@ -282,7 +289,7 @@ class Watcher:
         self.claim_root = claim_root(self.ws)
         self.counts: Counter = Counter()     # the only per-run state: no result is kept
         self._since_release = 0
-        self.refresher = Refresher(self.ws, self._today, self.overview_delay) if self.overview else None
+        self.refresher = Refresher(self.ws, self._today, self.overview_delay, separate=True) if self.overview else None
 
     def _today(self) -> dt.date:
         return self.clock().date() if self.clock is not None else dt.date.today()
@@ -476,6 +483,22 @@ class Watcher:
             self.stop.set()
         signal.signal(signal.SIGINT, handler)
         signal.signal(signal.SIGTERM, handler)
+
+
+def _overview_process(ws: Workspace, today: dt.date) -> bool:
+    """`taizhang overview` in a child process at a lower priority; True when it wrote the pages."""
+    import subprocess
+    import sys
+    nicer = (lambda: os.nice(10)) if hasattr(os, "nice") else None
+    try:
+        done = subprocess.run([sys.executable, "-m", "cli", "--home", str(ws.home), "overview", "--date", today.isoformat()],
+                              capture_output=True, text=True, timeout=1800, preexec_fn=nicer)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("台账总览未能更新：%s", exc)
+        return False
+    if done.returncode != 0:
+        log.warning("台账总览未能更新：%s", (done.stderr or done.stdout).strip()[-500:])
+    return done.returncode == 0
 
 
 def _signature(path: Path) -> tuple | None:
