@@ -262,22 +262,29 @@ def _earlier_html(cells: list[Cell], owner, status: Status) -> str:
 
 def _upcoming(status: Status, extras: Extras, owners, folder: Path) -> str:
     """Not yet sent and due within a month — this year's and, in January, the new year's."""
-    rows = []
+    groups: dict[tuple, list] = {}
     for owner in owners:
-        cells = status.upcoming(owner.name) + extras.upcoming.get(owner.name, [])
-        for c in sorted(cells, key=lambda c: c.due):
-            left = (c.due - status.today).days
+        for c in status.upcoming(owner.name) + extras.upcoming.get(owner.name, []):
             label = c.period.label if c.period.year == status.year or c.entry.every == "year" else \
                 f"{c.period.year}年{c.period.label}"
-            rows.append(f'<tr data-name="{escape(owner.name)}"><th scope="row">{escape(owner.name)}</th>'
-                        f'<td>{escape(c.entry.name)}（{escape(label)}）</td>'
-                        f'<td>{cn_date(c.due)}</td><td class="num">{left}</td>'
-                        f'<td>{escape(c.text)}</td></tr>')
-    if not rows:
+            groups.setdefault((c.due, c.entry.name, label), []).append((owner, c))
+    if not groups:
         return ""
-    return ('<section id="upcoming"><h2>近期到期</h2><p class="note">尚未报送、一个月内到截止日的台账。</p>'
-            '<div class="scroll"><table class="status sortable"><thead><tr><th>单位</th><th>台账</th><th>截止日期</th>'
-            f'<th class="num">剩余天数</th><th>情况</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>')
+    rows = []
+    for (due, name, label), found in sorted(groups.items()):
+        left = (due - status.today).days
+        partly = [o.name for o, c in found if c.received is not None]
+        nothing = [o.name for o, c in found if c.received is None]
+        who = "；".join(part for part in (
+            f"尚未报送：{'、'.join(nothing)}" if nothing else "",
+            f"本期未结束、已报部分：{'、'.join(partly)}" if partly else "") if part)
+        if len(owners) > 1 and len(found) == len([o for o in owners if o.kind == "支部"]):
+            who = f"全部{len(found)}个党支部（" + ("本期未结束，已报部分记录" if not nothing else "尚未报送") + "）"
+        rows.append(f'<tr><td>{escape(name)}（{escape(label)}）</td><td>{cn_date(due)}</td>'
+                    f'<td class="num">{left}</td><td>{escape(who)}</td></tr>')
+    return ('<section id="upcoming"><h2>近期到期</h2><p class="note">一个月内到截止日、尚未报齐的台账。</p>'
+            '<div class="scroll"><table class="status"><thead><tr><th>台账</th><th>截止日期</th>'
+            f'<th class="num">剩余天数</th><th>单位</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>')
 
 
 def _year_matrix(status: Status, owners) -> str:
