@@ -437,13 +437,6 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(select(submissions.c.received_at).where(submissions.c.id == submission_id)).scalar()
 
-    def submission_marks(self) -> dict[str, int]:
-        """Owner (a branch, "" for files of no branch: the registry, manual scores) → the id of its
-        latest submission: what changed since a figure was last computed."""
-        query = select(submissions.c.branch, func.max(submissions.c.id)).group_by(submissions.c.branch)
-        with self.engine.connect() as conn:
-            return {branch or "": last for branch, last in conn.execute(query)}
-
     def first_errors(self, submission_ids: list[int], limit: int = 3) -> dict[int, list[Issue]]:
         """Submission id → its first `limit` errors (in the order the receipt lists them)."""
         found: dict[int, list[Issue]] = {}

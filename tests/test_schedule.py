@@ -331,25 +331,20 @@ def test_the_watcher_regenerates_the_pages_after_a_burst(registered, tmp_path):
         refresher.stop()
 
 
-def test_score_trends_are_computed_again_only_for_branches_that_sent_something(month_of_files, tmp_path):
-    from pipeline.checking.monthly import check_branch
+def test_the_score_trend_is_what_the_monthly_checks_published(month_of_files):
+    from pipeline.documents.monthly import run_check
     from pipeline.documents.overview import gather
     ws = month_of_files
     today = dt.date(2026, 11, 10)
-    _, first = gather(ws, 2026, today)
-    cache = json.loads((ws.work / "overview-scores.json").read_text("utf-8"))
-    assert set(cache) == set(first.rates) and len(cache) == 20
-    assert first.rates[BRANCH] == [(m, check_branch(ws, BRANCH, 2026, m, today=today).rate) for m in range(1, 11)]
-    meetings(ws, tmp_path, [dt.date(2026, 9, 8)], at(dt.date(2026, 11, 9)), name="b9.xlsx")
-    _, second = gather(ws, 2026, today)
-    again = json.loads((ws.work / "overview-scores.json").read_text("utf-8"))
-    changed = {b for b in again if again[b]["key"] != cache[b]["key"]}
-    assert changed == {BRANCH}                                          # one branch's checks, not twenty
-    assert second.rates[BRANCH] == [(m, check_branch(ws, BRANCH, 2026, m, today=today).rate) for m in range(1, 11)]
-    assert second.rates[OTHER] == first.rates[OTHER]
-    _, later = gather(ws, 2026, dt.date(2026, 11, 11))                   # another day: every branch again
-    assert all(v["key"] != again[b]["key"] for b, v in json.loads((ws.work / "overview-scores.json")
-                                                                  .read_text("utf-8")).items())
+    assert gather(ws, 2026, today)[1].rates[BRANCH] == []                 # no check run yet: no trend
+    results, _, _ = run_check(ws, 2026, 10, today=today)
+    run_check(ws, 2026, 9, [BRANCH], today=today)
+    rates = gather(ws, 2026, today)[1].rates
+    published = {r.branch: r.rate for r in results}
+    assert rates[OTHER] == [(10, published[OTHER])]
+    assert [m for m, _ in rates[BRANCH]] == [9, 10] and rates[BRANCH][1] == (10, published[BRANCH])
+    page = write_overviews(ws, 2026, today)[0].read_text("utf-8")
+    assert f"10月：{float(published[BRANCH]) * 100:.1f}%" in page
 
 
 def test_a_file_sent_back_for_a_month_marks_that_month_even_when_other_records_passed(registered, tmp_path):

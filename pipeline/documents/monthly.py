@@ -74,6 +74,8 @@ def inspection_book(ws: Workspace, results: list[BranchCheck], today: dt.date | 
 
 
 def college_workbook(ws: Workspace, results: list[BranchCheck], year: int, month: int) -> Path:
+    from pipeline.documents.overview import record_rates
+    record_rates(ws, year, results)          # the 台账总览's trend shows what this workbook publishes
     standard = load_standard(ws)
     registry = {r["党支部"]: r.get("党总支") or "（党委直属）" for r in ws.store.registry()}
     wb = Workbook()

@@ -52,73 +52,51 @@ def report_month(status: Status) -> int:
         (12 if status.year < status.today.year else 1)
 
 
-def gather(ws, year: int, today: dt.date, branches: list[str] | None = None, scores: bool = True) -> tuple[Status, Extras]:
-    """The status and, for each branch, its monthly inspection rates and its dues by month."""
-    from pipeline.checking.monthly import load_standard, check_branch
+def gather(ws, year: int, today: dt.date, branches: list[str] | None = None) -> tuple[Status, Extras]:
+    """The status and, for each branch, its monthly inspection rates (as published by the checks
+    that were run) and its dues by month."""
     from pipeline.dues.ledger import branch_dues
     status = submission_status(ws, year, today)
     extras = Extras()
     names = [o.name for o in status.owners if o.kind == "支部" and (branches is None or o.name in branches)]
-    standard = load_standard(ws) if scores else None
-    ended = months_ended(year, today)
-    cache = _ScoreCache(ws, year, today) if scores else None
+    published = recorded_rates(ws, year)
     for name in names:
-        if cache is not None:
-            rates = cache.get(name)
-            if rates is None:
-                rates = [(m, check_branch(ws, name, year, m, standard, today).rate) for m in range(1, ended + 1)]
-                cache.put(name, rates)
-            extras.rates[name] = rates
+        extras.rates[name] = published.get(name, [])
         extras.dues[name] = branch_dues(ws, name, year, today).by_month()
-    if cache is not None:
-        cache.save()
     return status, extras
 
 
-class _ScoreCache:
-    """The monthly inspection rates of each branch, kept in work/ between regenerations and computed
-    again only for a branch that sent a file since (or when the day, the registry, the standard or
-    the schedule changed): after a burst from one branch, one branch's year of checks, not all."""
-
-    def __init__(self, ws, year: int, today: dt.date):
-        self.path = ws.work / "overview-scores.json"
-        marks = ws.store.submission_marks()
-        inputs = [ws.home / "standard.toml", ws.home / "schedule.toml", ws.home / "taizhang.toml"]
-        stamp = ",".join(f"{p.stat().st_mtime_ns}" if p.exists() else "-" for p in inputs)
-        self.common = f"{year}|{today.isoformat()}|{marks.get('', 0)}|{stamp}"
-        self.marks = marks
-        try:
-            self.saved = json.loads(self.path.read_text("utf-8"))
-        except (OSError, ValueError):
-            self.saved = {}
-        self.fresh: dict[str, dict] = {}
-
-    def _key(self, branch: str) -> str:
-        return f"{self.common}|{self.marks.get(branch, 0)}"
-
-    def get(self, branch: str):
-        entry = self.saved.get(branch)
-        if not isinstance(entry, dict) or entry.get("key") != self._key(branch):
-            return None
-        self.fresh[branch] = entry
-        return [(m, Decimal(r) if r is not None else None) for m, r in entry["rates"]]
-
-    def put(self, branch: str, rates) -> None:
-        self.fresh[branch] = {"key": self._key(branch), "rates": [(m, str(r) if r is not None else None)
-                                                                   for m, r in rates]}
-
-    def save(self) -> None:
-        try:
-            write_atomic(self.path, json.dumps(self.fresh, ensure_ascii=False).encode("utf-8"))
-        except OSError as exc:            # a cache: the pages are right without it
-            log.debug("检查得分缓存未能保存：%s", exc)
+RATES_FILE = ".taizhang-scores.json"     # beside the pages (outside outbox/<年度>: not in its manifest)
 
 
-def write_overviews(ws, year: int | None = None, today: dt.date | None = None, scores: bool = True) -> list[Path]:
+def record_rates(ws, year: int, results) -> None:
+    """Keep the 得分率 of a monthly check as it was published (`taizhang check`, the year end): the
+    trend on the pages is those figures, not a second computation."""
+    path = ws.outbox / OVERVIEW_FOLDER / RATES_FILE
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    for r in results:
+        data.setdefault(str(year), {}).setdefault(r.branch, {})[str(r.month)] = \
+            str(r.rate) if r.rate is not None else None
+    write_atomic(path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+
+
+def recorded_rates(ws, year: int) -> dict[str, list[tuple[int, Decimal | None]]]:
+    try:
+        data = json.loads((ws.outbox / OVERVIEW_FOLDER / RATES_FILE).read_text("utf-8")).get(str(year), {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {branch: sorted((int(m), Decimal(r) if r is not None else None) for m, r in months.items())
+            for branch, months in data.items() if isinstance(months, dict)}
+
+
+def write_overviews(ws, year: int | None = None, today: dt.date | None = None) -> list[Path]:
     """Write the college page and every branch's own page (atomically); return their paths."""
     today = today or dt.date.today()
     year = year or default_month(today)[0]      # in January: last year, whose year-end ledgers are chased now
-    status, extras = gather(ws, year, today, scores=scores)
+    status, extras = gather(ws, year, today)
     if year < today.year:                        # … and what the new year already asks, due soon
         ahead = submission_status(ws, today.year, today)
         extras.upcoming = {o.name: ahead.upcoming(o.name) for o in ahead.owners}
@@ -418,7 +396,7 @@ def _score_chart(rates) -> str:
     title = "<h4>月度检查得分率</h4>"
     points = [(m, r) for m, r in (rates or []) if r is not None]
     if not points:
-        return f'<figure>{title}<p class="note">尚无已结束月份的检查结果。</p></figure>'
+        return f'<figure>{title}<p class="note">尚无月度检查结果（组织部运行月度检查后显示）。</p></figure>'
     width, height, left, top, step = 380, 180, 36, 12, 28
     y = lambda rate: top + (1 - float(rate)) * (height - top - 28)       # noqa: E731
     x = lambda month: left + (month - 0.5) * step                        # noqa: E731
