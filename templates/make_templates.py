@@ -187,6 +187,13 @@ def merge(table, row: int, first: int, last: int):
     return cell
 
 
+def title_block(document) -> None:
+    """The title, on as many lines as `title_lines` gives (render.title_lines)."""
+    para(document, "{%p for line in title_lines %}")
+    para(document, "{{ line }}", style="Title")
+    para(document, "{%p endfor %}")
+
+
 def page_break(document) -> None:
     document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
@@ -530,9 +537,7 @@ def dues_notice() -> docx.Document:
 def reminder() -> docx.Document:
     """台账催交通知: GB/T 9704 layout — to one branch, one line per ledger owed, a date to send it by."""
     d = setup_document()
-    para(d, "{%p for line in title_lines %}")
-    para(d, "{{ line }}", style="Title")
-    para(d, "{%p endfor %}")
+    title_block(d)
     para(d)
     para(d, "{{ branch }}：")
     p = para(d, "经核对各支部台账报送情况（截至{{ date }}，{{ scope }}），你支部尚有以下台账需要报送或改正。"
@@ -602,9 +607,7 @@ def monthly_check() -> docx.Document:
 def duty_report() -> docx.Document:
     """述职报告 draft: the year's facts filled in, the secretary's own words marked 【请填写】."""
     d = setup_document()
-    para(d, "{%p for line in title_lines %}")
-    para(d, "{{ line }}", style="Title")
-    para(d, "{%p endfor %}")
+    title_block(d)
     para(d, "述职人：{{ secretary }}", align=WD_ALIGN_PARAGRAPH.CENTER)
     para(d)
     para(d, "一、基本情况", style="Heading 1")
@@ -656,9 +659,7 @@ def issue_lists() -> docx.Document:
     section.top_margin, section.bottom_margin = Mm(25), Mm(25)
     section.left_margin, section.right_margin = Mm(25), Mm(25)
     section.footer_distance = Mm(12)
-    para(d, "{%p for line in title_lines %}")
-    para(d, "{{ line }}", style="Title")
-    para(d, "{%p endfor %}")
+    title_block(d)
     para(d, "（草稿：“原因分析”由支部填写后定稿）", align=WD_ALIGN_PARAGRAPH.CENTER)
     lists = (("一、问题清单", ["序号", "方面", "问题表现（事实和依据）", "来源", "原因分析"],
               ["{{ i.n }}", "{{ i.aspect }}", "{{ i.problem }}", "{{ i.source }}", "{{ i.cause }}"], "i in issues",
@@ -684,9 +685,7 @@ def issue_lists() -> docx.Document:
 def archive_index() -> docx.Document:
     """年终归档目录: the volumes (one a branch, one a 党总支) with their 件数 and 页数."""
     d = setup_document()
-    para(d, "{%p for line in title_lines %}")
-    para(d, "{{ line }}", style="Title")
-    para(d, "{%p endfor %}")
+    title_block(d)
     para(d)
     loop_table(d, ["卷号", "党总支", "立卷单位", "件数", "页数"],
                ["{{ r.n }}", "{{ r.general }}", "{{ r.branch }}", "{{ r.docs }}", "{{ r.pages }}"],
