@@ -579,7 +579,9 @@ def monthly_check() -> docx.Document:
     para(d, "{%p for line in c.title_lines %}")
     para(d, "{{ line }}", style="Title")
     para(d, "{%p endfor %}")
-    para(d, "（{{ c.year }}年{{ c.month }}月）", align=WD_ALIGN_PARAGRAPH.CENTER)
+    month = para(d, "（{{ c.year }}年{{ c.month }}月）", align=WD_ALIGN_PARAGRAPH.CENTER)
+    # an outline level: LibreOffice exports a bookmark for each month's form (no text search in the PDF)
+    month._p.get_or_add_pPr().append(parse_xml(f'<w:outlineLvl {nsdecls("w")} w:val="0"/>'))
     para(d, "得分：{{ c.total }} 分，应得分 {{ c.full }} 分，得分率 {{ c.rate }}。{{ c.left_out }}")
     loop_table(d, ["方面", "得分", "应得分", "标准分"], ["{{ a.name }}", "{{ a.score }}", "{{ a.full }}", "{{ a.standard }}"],
                "a in c.aspects", [60, 32, 32, 32], 12)

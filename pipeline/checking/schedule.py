@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import json
 import sys
 from collections import defaultdict
@@ -130,8 +131,17 @@ class Schedule:
 
 def load_schedule(home: Path | None = None) -> Schedule:
     """The workspace's schedule.toml if it has one, else the shipped default; a clear error when
-    the file is wrong."""
+    the file is wrong. Read once while the file stays as it is (every monthly check asks)."""
     path = home / "schedule.toml" if home is not None and (home / "schedule.toml").exists() else DATA / "schedule.toml"
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return _load_schedule(path, stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_schedule(path: Path, stamp: int | None) -> Schedule:
     try:
         data = tomllib.loads(path.read_text("utf-8"))
         entries = tuple(_entry(raw) for raw in data["entry"])

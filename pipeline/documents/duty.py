@@ -334,14 +334,16 @@ def _names(branches: list[str]) -> str:
     return "、".join(branches)
 
 
-def duty_report_general(ws: Workspace, general: str, year: int, today: dt.date | None = None) -> tuple[Path, Path, Path]:
+def duty_report_general(ws: Workspace, general: str, year: int, today: dt.date | None = None,
+                        checks_of: dict | None = None) -> tuple[Path, Path, Path]:
     """The 党总支's 述职报告 and lists: prose about its branches — their figures added up from the same
-    computations as the branches' own reports, each problem with the branches it concerns."""
+    computations as the branches' own reports, each problem with the branches it concerns.
+    `checks_of`: the branches' year of monthly inspections where they were made already."""
     today = today or dt.date.today()
     branches = [r["党支部"] for r in ws.store.registry() if (r.get("党总支") or "") == general]
     if not branches:
         raise PipelineError(f"党组织设置中没有“{general}”下属的党支部")
-    contexts = [duty_context(ws, branch, year, today) for branch in branches]
+    contexts = [duty_context(ws, branch, year, today, (checks_of or {}).get(branch)) for branch in branches]
     n = {key: sum(c["numbers"][key] for c in contexts) for key in contexts[0]["numbers"]}
     books = [c["dues_book"] for c in contexts]
     due, collected = sum((b.due for b in books), Decimal(0)), sum((b.collected for b in books), Decimal(0))

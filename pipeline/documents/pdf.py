@@ -43,7 +43,7 @@ def to_pdf(docx_path: Path, pdf_path: Path, *, title: str, author: str, subject:
         writer = PdfWriter(clone_from=reader)
         writer.add_metadata({"/Title": title, "/Author": author, "/Subject": subject, "/Creator": "taizhang",
                              "/Producer": "taizhang + LibreOffice"})
-        if not reader.outline:   # LibreOffice exports nested bookmarks from the headings itself
+        if headings and not reader.outline:   # LibreOffice exports nested bookmarks from the headings itself
             for heading, page in chapter_pages(reader, headings).items():
                 writer.add_outline_item(heading, page)
         writer.page_mode = "/UseOutlines"

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
 
 from pipeline.core.files import write_atomic
 
@@ -62,15 +63,16 @@ SHEET_FONT = "宋体"          # Excel outputs: a CJK face (mapped like the docu
 
 
 def cjk_fonts(wb) -> None:
-    """Every written cell in SHEET_FONT (keeping its size, bold, colour): Chinese text in a Chinese face
-    and digits beside it that match, in Excel, WPS and the PDF alike."""
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.value is not None and cell.font.name in (None, "Calibri"):
-                    font = copy(cell.font)
-                    font.name = SHEET_FONT
-                    cell.font = font
+    """Every cell in SHEET_FONT (keeping its size, bold, colour): Chinese text in a Chinese face and
+    digits beside it that match, in Excel, WPS and the PDF alike. Done on the workbook's font table
+    (cells refer to fonts by index), not cell by cell: called just before saving."""
+    fonts = []
+    for font in wb._fonts:
+        if font.name in (None, "Calibri"):
+            font = copy(font)
+            font.name = SHEET_FONT
+        fonts.append(font)
+    wb._fonts = IndexedList(fonts)
 
 
 def _text_width(text: str) -> float:

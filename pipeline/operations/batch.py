@@ -14,6 +14,7 @@ import functools
 import hashlib
 import io
 import json
+import re
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -43,6 +44,7 @@ class BranchRun:
     checks: list | None = None                    # the year's monthly inspections, when they were made
     pdfs: list = field(default_factory=list)      # (title, pdf path) in archive order
     duty: dict | None = None
+    volume: tuple | None = None                   # (archive PDF, pages), made in the worker too
 
 
 def inputs_hash(ws: Workspace, branch: str | None, year: int) -> str:
@@ -135,10 +137,16 @@ def _checks(ws, branch, year, today, pdf, inspections) -> Made:
 
 
 def _month_bookmarks(pdf: Path, months: list[int], year: int) -> None:
-    """One bookmark a month ("3月") at the page its form starts on, found by the form's own date line."""
+    """One bookmark a month ("3月") at the page its form starts on: from the bookmark LibreOffice made
+    of each form's date line (an outline paragraph), else found by that line's text."""
     reader = PdfReader(pdf)
-    starts, wanted = {}, list(months)
-    for n, page in enumerate(reader.pages):
+    starts = {}
+    for item in _flat_outline(reader.outline):
+        found = re.fullmatch(rf"（{year}年(\d{{1,2}})月）", "".join(str(getattr(item, "title", "")).split()))
+        if found and int(found[1]) in months:
+            starts.setdefault(int(found[1]), reader.get_destination_page_number(item))
+    wanted = [m for m in months if m not in starts]
+    for n, page in enumerate(reader.pages if wanted else ()):   # a template restyled without the outline level
         text = "".join((page.extract_text() or "").split())
         for month in wanted:
             if f"（{year}年{month}月）" in text:
@@ -154,6 +162,13 @@ def _month_bookmarks(pdf: Path, months: list[int], year: int) -> None:
     buffer = io.BytesIO()
     writer.write(buffer)
     write_atomic(pdf, buffer.getvalue())
+
+
+def _flat_outline(outline) -> list:
+    found = []
+    for item in outline or ():
+        found += _flat_outline(item) if isinstance(item, list) else [item]
+    return found
 
 
 @dataclass(frozen=True)
@@ -214,6 +229,12 @@ def run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, res
             run.duty = made.summary
         run.seconds[step.name] = time.perf_counter() - started
         run.pdfs += [(_bookmark(step, p), p) for p in made.paths if p.suffix == ".pdf"]
+    if pdf and run.pdfs:                  # the branch's archive volume: in this worker, beside its documents
+        general = next((r.get("党总支") or "（党委直属）" for r in ws.store.registry() if r["党支部"] == branch), "")
+        try:
+            run.volume = _volume(ws, year, branch, general, run.pdfs, ws.outbox / str(year) / ARCHIVE_FOLDER)
+        except Exception as exc:
+            run.failed.append(("年终归档", f"{type(exc).__name__}: {exc}"))
     return run
 
 
@@ -284,7 +305,8 @@ def year_end(ws: Workspace, year: int, *, jobs: int | None = None, branches: lis
     runs.sort(key=lambda r: names.index(r.branch))
     college, general_volumes = _college_outputs(ws, year, today, runs, registry, pdf, branches is None)
     general_of = {r["党支部"]: r.get("党总支") or "（党委直属）" for r in registry}
-    volumes = [(run.branch, general_of.get(run.branch, ""), run.pdfs) for run in runs] + general_volumes
+    volumes = [(run.branch, general_of.get(run.branch, ""), run.pdfs, run.volume) for run in runs] + \
+        [(*v, None) for v in general_volumes]
     archives = _archives(ws, year, volumes, pdf)
     manifest = write_manifest(ws, year)
     from pipeline.documents.overview import refresh
@@ -321,7 +343,8 @@ def _college_outputs(ws: Workspace, year: int, today: dt.date, runs: list[Branch
     volumes = []
     from pipeline.documents.duty import LISTS, REPORT
     for general in sorted({r.get("党总支") for r in registry if r.get("党总支")}):
-        report, lists_docx, lists_xlsx = duty_report_general(ws, general, year, today)
+        report, lists_docx, lists_xlsx = duty_report_general(ws, general, year, today,
+                                                             {r.branch: r.checks for r in runs if r.checks is not None})
         pdfs = [("述职报告", p) for p in _final_or_draft(ws, general, year, REPORT, report, pdf)] + \
             [(LISTS_TITLE, p) for p in _final_or_draft(ws, general, year, LISTS, lists_docx, pdf)]
         made += [report, lists_docx, lists_xlsx, *(p for _, p in pdfs)]
@@ -337,10 +360,10 @@ def _archives(ws: Workspace, year: int, volumes: list, pdf: bool) -> list[Path]:
         return []
     folder = ws.outbox / str(year) / ARCHIVE_FOLDER
     made, volumes_made = [], []
-    for owner, general, docs in volumes:
+    for owner, general, docs, done in volumes:
         if not docs:
             continue
-        target, pages = _volume(ws, year, owner, general, docs, folder)
+        target, pages = done or _volume(ws, year, owner, general, docs, folder)
         made.append(target)
         volumes_made.append((owner, general, len(docs), pages))
     if volumes_made:

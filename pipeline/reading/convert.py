@@ -9,13 +9,16 @@ into a clear receipt, never a crash.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -174,27 +177,41 @@ def convert_cold(source: Path, target_ext: str, out_dir: Path, timeout: float = 
     return produced
 
 
-# The UNO client runs under the system Python (which has `uno`); it converts one file
-# through the warm instance and prints OK or the error.
+# The UNO client runs under the system Python (which has `uno`). It stays up beside the warm
+# instance: it connects once, then converts one file per request line it reads (JSON: source,
+# target, filter) and answers one line each ("OK", "FAIL …", "WAIT …" while LibreOffice is not
+# listening yet) — no interpreter start and no UNO handshake per file.
 _UNO_CLIENT = r"""
-import sys, uno
+import json, sys, time, uno
 from com.sun.star.beans import PropertyValue
 def prop(name, value):
     p = PropertyValue(); p.Name = name; p.Value = value; return p
-pipe, source, target, filt = sys.argv[1:5]
+pipe = sys.argv[1]
 local = uno.getComponentContext()
 resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-ctx = resolver.resolve("uno:pipe,name=%s;urp;StarOffice.ComponentContext" % pipe)
-desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(source), "_blank", 0,
-                                   (prop("Hidden", True), prop("ReadOnly", True)))
-if doc is None:
-    print("FAIL cannot open"); sys.exit(1)
-try:
-    doc.storeToURL(uno.systemPathToFileUrl(target), (prop("FilterName", filt),))
-finally:
-    doc.close(True)
-print("OK")
+desktop = None
+for line in sys.stdin:
+    request = json.loads(line)
+    try:
+        if desktop is None:
+            ctx = resolver.resolve("uno:pipe,name=%s;urp;StarOffice.ComponentContext" % pipe)
+            desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+    except Exception as exc:
+        print("WAIT %s" % type(exc).__name__, flush=True)
+        continue
+    try:
+        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(request["source"]), "_blank", 0,
+                                           (prop("Hidden", True), prop("ReadOnly", True)))
+        if doc is None:
+            print("FAIL cannot open", flush=True)
+            continue
+        try:
+            doc.storeToURL(uno.systemPathToFileUrl(request["target"]), (prop("FilterName", request["filter"]),))
+        finally:
+            doc.close(True)
+        print("OK", flush=True)
+    except Exception as exc:
+        print("FAIL %s %s" % (type(exc).__name__, str(exc)[:200]), flush=True)
 """
 FILTERS = {"docx": "MS Word 2007 XML", "xlsx": "Calc MS Excel 2007 XML", "png": "writer_png_Export",
            "pdf": "writer_pdf_Export"}
@@ -217,6 +234,8 @@ class Converter:
         self.soffice = find_soffice()
         self.python = system_python_with_uno() if warm and self.soffice else None
         self.proc: subprocess.Popen | None = None
+        self.client_proc: subprocess.Popen | None = None      # the UNO client, kept up with the instance
+        self.answers: queue.Queue | None = None
         self.profile: tempfile.TemporaryDirectory | None = None
         self.pipe = f"tz{uuid.uuid4().hex[:12]}"
         self.client: Path | None = None
@@ -241,33 +260,40 @@ class Converter:
                "--nolockcheck", "--nologo", "--nodefault", f"--accept=pipe,name={self.pipe};urp;"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **_group_kwargs())
         (Path(self.profile.name) / OWNER_FILE).write_text(f"{os.getpid()} {self.proc.pid}", encoding="ascii")
+        self.client_proc = subprocess.Popen([self.python, str(client), self.pipe], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                            encoding="utf-8", bufsize=1, **_group_kwargs())
+        self.answers = queue.Queue()
+        threading.Thread(target=_pump, args=(self.client_proc.stdout, self.answers), daemon=True).start()
 
     def _warm_convert(self, source: Path, target: Path, target_ext: str) -> None:
         if os.getpid() != self.owner:
             # inherited through fork: that LibreOffice belongs to the parent; start our own, on our own pipe
             self.proc, self.profile, self.owner = None, None, os.getpid()
             self.pipe = f"tz{uuid.uuid4().hex[:12]}"
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None or self.proc.poll() is not None or self.client_proc is None \
+                or self.client_proc.poll() is not None:
+            self.close()
             self._start()
+        filter_name = FILTERS[target_ext]
+        if target_ext == "pdf" and source.suffix.lower() in (".xlsx", ".xls", ".ods", ".et"):
+            filter_name = "calc_pdf_Export"
+        request = json.dumps({"source": str(source.resolve()), "target": str(target.resolve()),
+                              "filter": filter_name}) + "\n"
         deadline = time.monotonic() + self.timeout
         last = ""
-        while time.monotonic() < deadline:       # the first call waits for the instance to listen
-            filter_name = FILTERS[target_ext]
-            if target_ext == "pdf" and source.suffix.lower() in (".xlsx", ".xls", ".ods", ".et"):
-                filter_name = "calc_pdf_Export"
+        while time.monotonic() < deadline:       # the first request waits for the instance to listen
             try:
-                done = subprocess.run([self.python, str(self.client), self.pipe, str(source.resolve()),
-                                       str(target.resolve()), filter_name], capture_output=True, text=True,
-                                      timeout=max(deadline - time.monotonic(), 1))
-            except subprocess.TimeoutExpired:
+                self.client_proc.stdin.write(request)
+                self.client_proc.stdin.flush()
+                last = self.answers.get(timeout=max(deadline - time.monotonic(), 0.1))
+            except (OSError, ValueError, queue.Empty):
                 break
-            if done.returncode == 0 and target.exists():
+            if last == "OK" and target.exists():
                 return
-            last = (done.stdout + done.stderr)[-300:]
-            starting = "NoConnectException" in last or "Connector" in last
-            if not starting:
+            if not last.startswith("WAIT"):
                 raise ConversionError("LibreOffice 未能转换该文件（文件可能已损坏）")
-            time.sleep(0.3)
+            time.sleep(0.2)
         self.close()                              # hung: kill the whole group, start afresh next time
         log.info("warm conversion timed out: %s", last)
         raise ConversionError(f"LibreOffice 转换超时（{self.timeout:g} 秒）")
@@ -295,12 +321,23 @@ class Converter:
     def close(self) -> None:
         if os.getpid() != self.owner:
             return            # not ours to stop (a forked copy of the parent's converter)
+        if self.client_proc is not None:
+            _kill_group(self.client_proc)
+            self.client_proc = None
         if self.proc is not None:
             _kill_group(self.proc)
             self.proc = None
         if self.profile is not None:
             self.profile.cleanup()
             self.profile = None
+
+
+def _pump(stream, answers: "queue.Queue") -> None:
+    """The client's answers, a line each, for `get(timeout=…)` (a pipe cannot be read with a timeout
+    portably)."""
+    for line in stream:
+        answers.put(line.strip())
+    answers.put("FAIL client ended")
 
 
 _shared: Converter | None = None
