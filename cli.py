@@ -531,7 +531,7 @@ def duty_report_command(ctx, branch, general, everyone, year):
 @click.option("-q", "--quiet", is_flag=True, help="不显示进度条。")
 @click.pass_context
 def year_end_command(ctx, year, jobs, branches, no_pdf, resume, quiet):
-    """年终批处理：所有党支部的全部文书（记录本、党费簿和登记证、公示、述职材料、12 个月检查表），全院汇总，归档 PDF 和校验清单。
+    """年终批处理：所有党支部的全部文书（记录本、党费簿和登记证、公示、述职材料、全年月度检查表合订本），全院汇总，归档 PDF 和校验清单。
 
     \b
     示例：

@@ -102,8 +102,8 @@ def test_monthly_check_and_duty_materials(demo_home):
     home, _ = demo_home
     year = home / "outbox" / "2026"
     # the demo's "today" is 27 November: October is the last month that has ended (§7)
-    assert len(list(year.glob("*/2026年*月度检查表（10月）.docx"))) == 20
-    assert not list(year.glob("*/2026年*月度检查表（11月）.docx"))
+    assert len(list(year.glob("*/2026年*月度检查表（1—10月）.docx"))) == 20     # the months ended, one document
+    assert not list(year.glob("*/2026年*月度检查表（*11月）.docx"))
     assert len(list(year.glob("*党支部/2026年*述职报告.docx"))) == 20
     assert len(list(year.glob("*党总支/2026年*党总支述职报告.docx"))) == 6        # each 党总支's own
     assert len(list(year.glob("*党支部/2026年*问题清单责任清单整改清单.xlsx"))) == 20

@@ -124,14 +124,15 @@ def _duty(ws, branch, year, today, pdf, inspections) -> Made:
 
 
 def _checks(ws, branch, year, today, pdf, inspections) -> Made:
-    """Each month's 月度检查表 (.docx), and for print one document of all the months: one PDF
-    conversion, a bookmark a month (not twelve conversions)."""
-    from pipeline.documents.monthly import inspection_book, inspection_sheet
+    """The year's 月度检查表 as one document of all the months ended (the single months are what
+    `taizhang check` made month by month): one render, one PDF conversion, a bookmark a month."""
+    from pipeline.documents.monthly import inspection_book
     checks = inspections()
-    out = [inspection_sheet(ws, check, today) for check in checks]
-    if pdf and checks:
-        book = inspection_book(ws, checks, today)
-        out += [book, *_with_pdf(book, pdf, branch)[1:]]
+    if not checks:
+        return Made([])
+    book = inspection_book(ws, checks, today)
+    out = _with_pdf(book, pdf, branch)
+    if pdf:
         _month_bookmarks(out[-1], [c.month for c in checks], year)
     return Made(out)
 
