@@ -44,12 +44,12 @@ submissions = Table(
 )
 # The database decides who wins when two processes accept the same bytes, or finish one claim:
 # one accepted submission per SHA-256, one submission per claim token.
+# (the PostgreSQL form of the same partial indexes is added when a PostgreSQL store is opened: naming
+# a dialect's options here would import that dialect into every command)
 ONE_ACCEPTANCE = Index("ux_submissions_accepted_sha", submissions.c.sha256, unique=True,
-                       sqlite_where=submissions.c.status == "accepted",
-                       postgresql_where=submissions.c.status == "accepted")
+                       sqlite_where=submissions.c.status == "accepted")
 ONE_PER_CLAIM = Index("ux_submissions_claim", submissions.c.claim, unique=True,
-                      sqlite_where=submissions.c.claim.is_not(None),
-                      postgresql_where=submissions.c.claim.is_not(None))
+                      sqlite_where=submissions.c.claim.is_not(None))
 
 ledgers = Table(
     "ledgers", metadata,
@@ -169,6 +169,9 @@ class Store:
             self.engine = create_engine(url, future=True)
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
+            elif url.startswith("postgresql"):
+                ONE_ACCEPTANCE.dialect_options["postgresql"]["where"] = submissions.c.status == "accepted"
+                ONE_PER_CLAIM.dialect_options["postgresql"]["where"] = submissions.c.claim.is_not(None)
             metadata.create_all(self.engine)
             with self.engine.begin() as conn:       # databases made before these indexes existed
                 for index in (ONE_ACCEPTANCE, ONE_PER_CLAIM):

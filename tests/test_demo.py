@@ -158,38 +158,6 @@ def test_year_end_archive_bookmarks_and_verification(demo_home, tmp_path):
     assert bad.exit_code == 1 and "已改动" in bad.output and "缺失" in bad.output
 
 
-def test_year_end_resumes_after_being_killed(demo_home, tmp_path):
-    import shutil
-    import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-    home, _ = demo_home
-    work = tmp_path / "ws"
-    shutil.copytree(home, work, ignore=shutil.ignore_patterns("outbox"))
-    root = Path(__file__).resolve().parent.parent
-    command = [sys.executable, str(root / "cli.py"), "--home", str(work), "year-end", "--year", "2026", "--no-pdf",
-               "--jobs", "1", "-q"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    states = lambda: list((work / "outbox" / "2026").glob("*/.taizhang-made.json"))  # noqa: E731
-    deadline = time.monotonic() + 120
-    while len(states()) < 3 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    finished_before = len(states())
-    assert 0 < finished_before < 20
-    done = subprocess.run(command + ["--resume"], capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    skipped = int(done.stdout.split("未变而跳过 ")[1].split(" ")[0])
-    assert skipped >= (finished_before - 1) * 5           # finished branches were not redone
-    assert len(states()) == 20
-    check = subprocess.run([sys.executable, str(root / "cli.py"), "verify-archive", str(work / "outbox" / "2026")],
-                           capture_output=True, text=True)
-    assert check.returncode == 0
-
-
 def _numbers(text: str, *labels: str) -> dict:
     """The figure after each label in running text ('应缴党费55230.89元' → {'应缴党费': Decimal})."""
     import re
