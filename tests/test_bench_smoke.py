@@ -24,5 +24,11 @@ def test_bench_word_runs():
 
 
 def test_bench_start_runs():
-    out = run("bench_start.py", "--rows", "50", "--repeat", "1")
+    out = run("bench_start.py", "--rows", "50", "--repeat", "1", "--no-peer")   # (the peer needs its own environment)
     assert "taizhang --help" in out and "calamine 读取（新下限）" in out and "validate 50 行花名册" in out
+    assert "ingest 50 行花名册" in out
+
+
+def test_bench_memory_runs():
+    out = run("bench_memory.py", "--rows", "300")
+    assert "taizhang validate：openpyxl 读取 峰值" in out and "taizhang ingest" in out
