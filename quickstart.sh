@@ -12,10 +12,11 @@ shift || true
 VENV="${TAIZHANG_VENV:-.venv}"
 # Fonts for printed documents (LEDGER-FORMATS.md §4): texlive-lang-chinese brings the Fandol family
 # (a real 仿宋/楷体/黑体/宋体 for simplified Chinese), fonts-liberation2 a Times-compatible serif for digits.
-# chromium + chromium-driver: the tests open the 台账总览 pages in a real (headless) browser.
+# chromium + chromium-driver: the tests open the 台账总览 pages in a real (headless) browser;
+# postgresql: the store tests also run against a throwaway PostgreSQL server (initdb in a temp folder).
 SYSTEM_PACKAGES=(python3 python3-venv python3-pip libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-draw-nogui python3-uno
                  fonts-noto-cjk fonts-wqy-zenhei fonts-arphic-ukai fonts-arphic-uming fonts-liberation2 texlive-lang-chinese
-                 poppler-utils chromium chromium-driver)
+                 poppler-utils chromium chromium-driver postgresql)
 
 missing_system_packages() {
     local missing=()

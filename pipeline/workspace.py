@@ -32,6 +32,7 @@ FUNDING_DEFAULTS = {"per_member": 200, "general_branch": 5000, "secretary_monthl
 AWARD_PATTERNS = [r"七一.*(先进基层党组织|先进党支部|先进党总支|先进党组织)",
                   r"(先进基层党组织|先进党支部|先进党总支).*七一"]
 DB_NAME = "taizhang.db"
+DATABASE_ENV = "TAIZHANG_DATABASE_URL"
 DEFAULT_CONFIG = """\
 # taizhang 工作区配置（TOML 格式）。修改后重新运行命令即可生效。
 
@@ -39,8 +40,8 @@ DEFAULT_CONFIG = """\
 # 学院名称，用于文书标题
 name = "示例职业技术学院"
 
-[database]
-# 默认使用工作区内的 SQLite 数据库；也可填 PostgreSQL 地址，如
+[store]
+# 默认使用工作区内的 SQLite 数据库；也可填 PostgreSQL 地址（或设环境变量 TAIZHANG_DATABASE_URL），如
 # url = "postgresql+psycopg://user:pass@host/taizhang"
 url = ""
 
@@ -123,7 +124,10 @@ class Workspace:
 
     @property
     def db_url(self) -> str:
-        return self.section("database").get("url") or f"sqlite:///{(self.home / DB_NAME).as_posix()}"
+        """TAIZHANG_DATABASE_URL, else `[store] url` (`[database] url` in older configs), else the
+        workspace's own SQLite file."""
+        return (os.environ.get(DATABASE_ENV) or self.section("store").get("url") or self.section("database").get("url")
+                or f"sqlite:///{(self.home / DB_NAME).as_posix()}")
 
     @cached_property
     def store(self):

@@ -27,9 +27,32 @@ def college():
     return make_college(2026)
 
 
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL server for the session, started on first use."""
+    from .pgserver import Server
+    try:
+        server = Server()
+    except (RuntimeError, OSError) as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def ws(tmp_path) -> Workspace:
-    workspace = Workspace.open(tmp_path / "ws")
+def backend() -> str:
+    """The store the `ws` fixtures use; a module parametrizes it to run on SQLite and PostgreSQL."""
+    return "sqlite"
+
+
+@pytest.fixture
+def ws(tmp_path, backend, request) -> Workspace:
+    home = tmp_path / "ws"
+    if backend == "postgresql":
+        url = request.getfixturevalue("pg_server").new_database()
+        home.mkdir(parents=True)
+        (home / "taizhang.toml").write_text(f'[store]\nurl = "{url}"\n', "utf-8")
+    workspace = Workspace.open(home)
     workspace.init()
     return workspace
 

@@ -1,7 +1,6 @@
 """Ingest end to end: store, duplicates, superseding, receipts, originals kept, branch checks."""
 import datetime as dt
 import json
-import sqlite3
 
 import pytest
 from openpyxl import load_workbook
@@ -12,9 +11,16 @@ from pipeline.operations.ingest import check_file, ingest
 from .conftest import BRANCH, RECEIVED, codes, errors, write_book
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    """Every test here runs on the SQLite store and on a real PostgreSQL server."""
+    return request.param
+
+
 def db_rows(ws, sql):
-    with sqlite3.connect(ws.home / "taizhang.db") as conn:
-        return conn.execute(sql).fetchall()
+    from sqlalchemy import text
+    with ws.store.engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(sql))]
 
 
 def test_accepted_file_is_stored_with_its_records(with_roster, college):
@@ -197,3 +203,21 @@ def test_a_filled_date_after_the_day_of_receipt_is_an_error(registered, tmp_path
     result = check_file(path, registered, received=RECEIVED)
     assert errors(result) == [("future-date", "A2")]
     assert "2026-12-25" in result.errors[0].message
+
+
+def test_the_database_lets_only_one_acceptance_of_the_same_bytes(registered, tmp_path):
+    """Two processes (or hosts) that accept the same bytes: the unique index decides, the loser is told."""
+    from pipeline.store import AlreadyAccepted, Store
+    ws = registered
+    row = {"file_name": "a.xlsx", "sha256": "f" * 64, "size": 1, "received_at": RECEIVED, "status": "accepted",
+           "branch": BRANCH, "items": "A1", "error_count": 0, "warning_count": 0}
+    ws.store.record_submission(dict(row, claim="one"), [], [])
+    other = Store(ws.db_url)                        # a second connection, as another process would have
+    try:
+        with pytest.raises(AlreadyAccepted):
+            other.record_submission(dict(row, claim="two", file_name="b.xlsx"), [], [])
+        other.record_submission(dict(row, claim="three", status="duplicate"), [], [])   # as a duplicate: fine
+    finally:
+        other.close()
+    assert db_rows(ws, "select status from submissions where sha256 = '" + "f" * 64 + "' order by id") == \
+        [("accepted",), ("duplicate",)]
