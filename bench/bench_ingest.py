@@ -78,7 +78,7 @@ def ours(path: Path, ws: Workspace) -> tuple[float, float, int]:
     from pipeline.operations.ingest import _submission_row
     result.sha256 = uuid4().hex             # each repeat is a new acceptance
     result.stored = result.receipt = path
-    ws.store.record_submission(_submission_row(result, SimpleNamespace(file=path, token=None)), result.ledgers,
+    ws.store.record_submission(_submission_row(result, SimpleNamespace(file=path, token=None), ws.store), result.ledgers,
                                result.issues)
     stored = time.perf_counter() - start
     assert result.status == "accepted", [i.text() for i in result.errors][:5]

@@ -163,8 +163,9 @@ class AlreadyAccepted(PipelineError):
 
 
 class Store:
-    def __init__(self, url: str):
+    def __init__(self, url: str, root: Path | None = None):
         self.url = url
+        self.root = root              # the workspace: paths are kept relative to it (hosts mount it anywhere)
         try:
             self.engine = create_engine(url, future=True)
             if url.startswith("sqlite"):
@@ -181,6 +182,24 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def relative(self, path: Path | None) -> str | None:
+        """A path as the database keeps it: relative to the workspace when it lies inside it."""
+        if path is None:
+            return None
+        if self.root is not None:
+            try:
+                return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+            except ValueError:
+                pass
+        return str(path)
+
+    def resolve(self, text: str | None) -> Path | None:
+        """A path the database keeps, on this host (an absolute one, from older rows, as it is)."""
+        if not text or text == "None":
+            return None
+        path = Path(text)
+        return path if path.is_absolute() or self.root is None else self.root / path
 
     # --- writing ------------------------------------------------------------------
 
@@ -366,8 +385,9 @@ class Store:
         with self.engine.connect() as conn:
             for data, stored in conn.execute(query):
                 record = decode_record(ITEMS["W1"], data)
-                if record.get("文书名称") == kind and record.get("年度") == year and stored and Path(stored).exists():
-                    return Path(stored)
+                path = self.resolve(stored)
+                if record.get("文书名称") == kind and record.get("年度") == year and path and path.exists():
+                    return path
         return None
 
     def items_received(self, branch: str, since: dt.date, until: dt.date) -> dict[str, dt.datetime]:

@@ -133,7 +133,7 @@ class Workspace:
     def store(self):
         from pipeline.store import Store
         self.home.mkdir(parents=True, exist_ok=True)
-        return Store(self.db_url)
+        return Store(self.db_url, self.home)
 
     @cached_property
     def dues(self) -> DuesRules:

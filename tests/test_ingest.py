@@ -221,3 +221,22 @@ def test_the_database_lets_only_one_acceptance_of_the_same_bytes(registered, tmp
         other.close()
     assert db_rows(ws, "select status from submissions where sha256 = '" + "f" * 64 + "' order by id") == \
         [("accepted",), ("duplicate",)]
+
+
+def test_paths_are_kept_relative_to_the_workspace(with_roster, tmp_path):
+    """Hosts mount the shared workspace at different places: the database names files from its root."""
+    ws = with_roster
+    ((stored, receipt, summary),) = db_rows(ws, "select stored_path, receipt_path, summary from submissions "
+                                                "where file_name = '花名册.xlsx'")
+    assert not stored.startswith("/") and stored.startswith("archive/") and (ws.home / stored).exists()
+    assert receipt.startswith("outbox/回执/") and (ws.home / receipt).exists()
+    moved = tmp_path / "elsewhere"                      # the same workspace, mounted somewhere else
+    ws.store.close()
+    import shutil
+    shutil.copytree(ws.home, moved)
+    from pipeline.checking.schedule import submission_status
+    from pipeline.workspace import Workspace
+    there = Workspace.open(moved)
+    status = submission_status(there, 2026, RECEIVED.date())
+    roster = next(c for c in status.cells[BRANCH] if c.entry.name == "党员花名册")
+    assert roster.link is not None and roster.link.is_relative_to(moved) and roster.link.exists()

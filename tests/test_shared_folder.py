@@ -30,9 +30,11 @@ from .test_watcher import DELAY, ROOT, roster_file, start, stop, wait_for
 
 
 def rows(home: Path) -> list[tuple]:
+    """(file name, status, SHA-256, the stored original's path on this host) of every submission."""
     with sqlite3.connect(home / "taizhang.db") as conn:
-        return conn.execute("select file_name, status, sha256, stored_path from submissions "
-                            "where file_name != 'z1.xlsx' order by id").fetchall()
+        found = conn.execute("select file_name, status, sha256, stored_path from submissions "
+                             "where file_name != 'z1.xlsx' order by id").fetchall()
+    return [(name, status, sha, str(home / stored) if stored else stored) for name, status, sha, stored in found]
 
 
 def receipt_paths(home: Path) -> set[Path]:
@@ -40,10 +42,10 @@ def receipt_paths(home: Path) -> set[Path]:
         found = conn.execute("select receipt_path, summary from submissions").fetchall()
     paths = set()
     for receipt, summary in found:
-        paths.add(Path(receipt))
+        paths.add(home / receipt)                       # kept relative to the workspace
         for key in ("receipt_copy", "annotated"):
             if json.loads(summary or "{}").get(key):
-                paths.add(Path(json.loads(summary)[key]))
+                paths.add(home / json.loads(summary)[key])
     return paths
 
 

@@ -379,7 +379,7 @@ def submission_status(ws, year: int, today: dt.date | None = None, schedule: Sch
     schedule = schedule or load_schedule(ws.home)
     store = ws.store
     window_start, window_end = dt.date(year - 1, 1, 1), min(today, dt.date(year + 1, 12, 31))
-    files = [_submitted(row) for row in store.submissions_between(window_start, window_end)]
+    files = [_submitted(row, store) for row in store.submissions_between(window_start, window_end)]
     by_id = {f.id: f for f in files}
     owners, started = _owners(store, year, by_id)
     evidence = _evidence(store, schedule, year, window_start, window_end, by_id)
@@ -400,7 +400,7 @@ def submission_status(ws, year: int, today: dt.date | None = None, schedule: Sch
     return Status(year, today, schedule, owners, cells, rejections, year_files, started)
 
 
-def _submitted(row) -> Submitted:
+def _submitted(row, store) -> Submitted:
     months = set()
     try:
         for sheet in (json.loads(row.summary or "{}").get("sheets") or []):
@@ -409,8 +409,7 @@ def _submitted(row) -> Submitted:
         pass                                # an older row without months: not known
     return Submitted(row.id, row.file_name, row.received_at, row.status, row.branch,
                      tuple(i for i in (row.items or "").split(",") if i), row.error_count or 0,
-                     row.warning_count or 0, Path(row.receipt_path) if row.receipt_path else None,
-                     Path(row.stored_path) if row.stored_path and row.stored_path != "None" else None,
+                     row.warning_count or 0, store.resolve(row.receipt_path), store.resolve(row.stored_path),
                      frozenset(months))
 
 

@@ -204,7 +204,7 @@ def ingest_claim(claim: Claim, ws: Workspace, *, branch: str | None = None, rece
             from pipeline.reading.word import write_pictures
             write_pictures(result.pictures, ws.home)      # before the commit: records never point at nothing
         try:
-            sub_id = ws.store.record_submission(_submission_row(result, claim), result.ledgers, result.issues)
+            sub_id = ws.store.record_submission(_submission_row(result, claim, ws.store), result.ledgers, result.issues)
             break
         except AlreadyAccepted:    # another process accepted the same bytes first: judge again
             claim.release_reservations()
@@ -254,7 +254,7 @@ def finish(result: Result, ws: Workspace, sub_id: int, claim: Claim) -> None:
     if result.stored is not None and source != claim.folder and os.path.lexists(source):
         _place(source, result.stored, entry_kind(source), claim.token)
     _write_receipts(result, ws, claim.token)
-    ws.store.set_paths(sub_id, receipt_path=str(result.receipt))
+    ws.store.set_paths(sub_id, receipt_path=ws.store.relative(result.receipt))
     claim.release_reservations()          # an annotated copy that could not be made
     claim.done()
     log.debug("%s %s branch=%s items=%s errors=%d warnings=%d", result.file, result.status, result.branch,
@@ -294,7 +294,7 @@ def recover(ws: Workspace, settle=None) -> list[Result]:
             committed = ws.store.submission_by_claim(claim.token)
             if committed is not None:
                 row, issues = committed
-                result = result_from_store(row, issues, claim.file)
+                result = result_from_store(row, issues, claim.file, ws.store)
                 log.info("恢复：完成 %s 的归档和回执", row.file_name)
                 finish(result, ws, row.id, claim)
             elif claim.file == claim.folder:          # nothing was moved in
@@ -317,29 +317,29 @@ def recover(ws: Workspace, settle=None) -> list[Result]:
     return done
 
 
-def result_from_store(row, issues: list[Issue], path: Path) -> Result:
+def result_from_store(row, issues: list[Issue], path: Path, store) -> Result:
     """Rebuild a committed submission's result (crash recovery: receipts from the database)."""
     summary = json.loads(row.summary or "{}")
     result = Result(row.file_name, path, row.received_at, row.sha256, row.status, row.branch,
                     sheets=summary.get("sheets", []), issues=issues, duplicate_of=summary.get("duplicate_of"))
-    result.stored = Path(row.stored_path) if row.stored_path else None
-    result.receipt = Path(row.receipt_path) if row.receipt_path else None
+    result.stored = store.resolve(row.stored_path)
+    result.receipt = store.resolve(row.receipt_path)
     for attr in ("receipt_copy", "annotated"):
         if summary.get(attr):
-            setattr(result, attr, Path(summary[attr]))
+            setattr(result, attr, store.resolve(summary[attr]))
     return result
 
 
-def _submission_row(result: Result, claim: Claim) -> dict:
+def _submission_row(result: Result, claim: Claim, store) -> dict:
+    """The submission as the database keeps it: paths relative to the workspace."""
     errors = len(result.errors)
     summary = {"sheets": result.sheets, "duplicate_of": result.duplicate_of,
-               "receipt_copy": str(result.receipt_copy) if result.receipt_copy else None,
-               "annotated": str(result.annotated) if result.annotated else None}
+               "receipt_copy": store.relative(result.receipt_copy), "annotated": store.relative(result.annotated)}
     return {"file_name": result.file, "sha256": result.sha256, "size": os.lstat(claim.file).st_size,
             "received_at": result.received, "status": result.status, "branch": result.branch,
             "items": ",".join(result.items), "error_count": errors,
-            "warning_count": len(result.issues) - errors, "stored_path": str(result.stored),
-            "receipt_path": str(result.receipt), "claim": claim.token,
+            "warning_count": len(result.issues) - errors, "stored_path": store.relative(result.stored),
+            "receipt_path": store.relative(result.receipt), "claim": claim.token,
             "summary": json.dumps(summary, ensure_ascii=False)}
 
 
