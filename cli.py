@@ -180,7 +180,7 @@ def watch(ctx, polling, native, once, delay, rescan, overview_delay, no_overview
       taizhang --home /mnt/党建共享 watch --polling 10
       taizhang watch --once          # 计划任务：处理一遍就退出
     """
-    from pipeline.operations.watcher import Watcher, WorkspaceLock, network_fs_type, setup_logging
+    from pipeline.operations.watcher import InboxLock, Watcher, network_fs_type, setup_logging
     ws = _workspace(ctx)
     ws.init()
     setup_logging(ws, quiet)
@@ -189,7 +189,7 @@ def watch(ctx, polling, native, once, delay, rescan, overview_delay, no_overview
         if fs_type:
             polling = 5.0
             click.echo(f"收件箱位于网络文件系统（{fs_type}），改用轮询方式。", err=True)
-    with WorkspaceLock(ws.home / "taizhang.lock"):
+    with InboxLock(ws):
         watcher = Watcher(ws, delay=delay, polling=polling, rescan=rescan, overview=not no_overview,
                           overview_delay=overview_delay)
         watcher.install_signal_handlers()

@@ -183,6 +183,27 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def inbox_lock(self, key: str):
+        """One watcher per inbox across hosts (PostgreSQL): a session advisory lock keyed by the
+        inbox, held on a dedicated connection until `release()`; the server drops it when the
+        holder's connection dies. None when another session holds it. On SQLite there are no other
+        hosts: the file lock beside the workspace is the whole rule, and this returns a no-op."""
+        if self.engine.dialect.name != "postgresql":
+            return _NoLock()
+        import hashlib
+        number = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big", signed=True)
+        conn = self.engine.connect()
+        try:
+            held = conn.exec_driver_sql("select pg_try_advisory_lock(%(k)s)", {"k": number}).scalar()
+            conn.commit()
+        except SQLAlchemyError as exc:
+            conn.close()
+            raise PipelineError(f"无法在数据库上登记收件箱锁：{exc}") from exc
+        if not held:
+            conn.close()
+            return None
+        return _AdvisoryLock(conn, number)
+
     def relative(self, path: Path | None) -> str | None:
         """A path as the database keeps it: relative to the workspace when it lies inside it."""
         if path is None:
@@ -484,6 +505,25 @@ class Store:
                                 .join(submissions, ledgers.c.submission_id == submissions.c.id)
                                 .where(ledgers.c.branch == branch, ledgers.c.item == item)
                                 .order_by(ledgers.c.id)).all()
+
+
+class _NoLock:
+    def release(self) -> None:
+        pass
+
+
+class _AdvisoryLock:
+    def __init__(self, conn, number: int):
+        self.conn, self.number = conn, number
+
+    def release(self) -> None:
+        try:
+            self.conn.exec_driver_sql("select pg_advisory_unlock(%(k)s)", {"k": self.number})
+            self.conn.commit()
+        except SQLAlchemyError:
+            pass                      # the connection is gone: so is the lock
+        finally:
+            self.conn.close()
 
 
 def _record_key(item: Item, values: dict) -> str | None:

@@ -240,3 +240,31 @@ def test_paths_are_kept_relative_to_the_workspace(with_roster, tmp_path):
     status = submission_status(there, 2026, RECEIVED.date())
     roster = next(c for c in status.cells[BRANCH] if c.entry.name == "党员花名册")
     assert roster.link is not None and roster.link.is_relative_to(moved) and roster.link.exists()
+
+
+def test_one_watcher_per_inbox_across_hosts(ws, tmp_path, backend):
+    """On PostgreSQL a second host mounting the same workspace elsewhere is refused by the database's
+    advisory lock, even though its file lock (on its own mount) would be free; the lock goes with
+    the holder. On SQLite the file lock is the rule (one host)."""
+    import shutil
+
+    from pipeline.operations.watcher import InboxLock, LockHeld
+    from pipeline.workspace import Workspace
+    first = InboxLock(ws).__enter__()
+    try:
+        ws.store.close()
+        other_mount = tmp_path / "other-host"
+        shutil.copytree(ws.home, other_mount)            # the same files, seen at another path
+        other = Workspace.open(other_mount)
+        if backend == "postgresql":
+            with pytest.raises(LockHeld) as refused:
+                InboxLock(other).__enter__()
+            assert "另一台主机" in str(refused.value)
+        else:                                          # one host: the copy's own file lock is free
+            second = InboxLock(other).__enter__()
+            second.__exit__(None, None, None)
+    finally:
+        first.__exit__(None, None, None)
+    if backend == "postgresql":
+        again = InboxLock(Workspace.open(tmp_path / "other-host")).__enter__()   # released: the next may take it
+        again.__exit__(None, None, None)

@@ -124,6 +124,56 @@ class WorkspaceLock:
             self.fd = -1
 
 
+ID_FILE = ".taizhang-id"
+
+
+def workspace_id(ws: Workspace) -> str:
+    """The workspace's identity, the same on every host that mounts it wherever it mounts it: a
+    random id written once into the workspace (the first writer wins; the others read it)."""
+    import uuid
+    path = ws.home / ID_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        for _ in range(50):                 # written by another process this very moment
+            text = path.read_text("ascii", errors="replace").strip()
+            if text:
+                return text
+            time.sleep(0.02)
+        raise PipelineError(f"工作区标识文件 {path} 是空的：请删除它后重新启动")
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(uuid.uuid4().hex + "\n")
+    return path.read_text("ascii").strip()
+
+
+class InboxLock:
+    """The file lock on the workspace, and — where the store is PostgreSQL, shared by several hosts
+    that may mount the same inbox — the database's advisory lock keyed by the inbox too."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+        self.file = WorkspaceLock(ws.home / "taizhang.lock")
+        self.held = None
+
+    def __enter__(self):
+        self.file.__enter__()
+        try:
+            self.held = self.ws.store.inbox_lock(f"inbox:{workspace_id(self.ws)}")
+        except BaseException:
+            self.file.__exit__(None, None, None)
+            raise
+        if self.held is None:
+            self.file.__exit__(None, None, None)
+            raise LockHeld("另一台主机上的 taizhang watch 正在处理这个收件箱（数据库中的收件箱锁），本进程退出")
+        return self
+
+    def __exit__(self, *exc):
+        if self.held is not None:
+            self.held.release()
+            self.held = None
+        self.file.__exit__(*exc)
+
+
 @dataclass
 class Pending:
     size: int = -1
