@@ -427,8 +427,9 @@ def _report_month(month_text, as_of):
 @_day_option
 @click.option("--fail-on-overdue", is_flag=True, help="有逾期未交的台账时以退出码 1 结束（用于监控）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（每个单位一个对象，列出每项台账的状态）。")
+@click.option("--jobs", "jobs", is_flag=True, help="列出任务队列中的任务（排队、进行中、失败；需要 PostgreSQL）。")
 @click.pass_context
-def status(ctx, month_text, branches, as_of, fail_on_overdue, as_json):
+def status(ctx, month_text, branches, as_of, fail_on_overdue, as_json, jobs):
     """台账报送状态：每个党支部该月应报的每项台账——通过（日期）、退回未改、待交、逾期（天数）、不适用；往月仍未完成的也列出。
 
     \b
@@ -438,8 +439,19 @@ def status(ctx, month_text, branches, as_of, fail_on_overdue, as_json):
       taizhang status --json --fail-on-overdue # 供脚本和监控使用
     """
     from pipeline.checking.schedule import month_view, submission_status, view_lines
-    today, month = _report_month(month_text, as_of)
     ws = _workspace(ctx)
+    if jobs:
+        from pipeline.operations.queue import STATES, job_states
+        found = job_states(ws)
+        if as_json:
+            click.echo(json.dumps([{"id": i, "任务": t, "锁": lock, "状态": s} for i, t, lock, s in found],
+                                  ensure_ascii=False, indent=2))
+        else:
+            for i, task, lock, state in found:
+                click.echo(f"{i:>6}  {STATES.get(state, state):<4}  {task}  {lock or ''}")
+            click.echo(f"共 {len(found)} 个任务")
+        ctx.exit(1 if fail_on_overdue and any(s == "failed" for *_, s in found) else 0)
+    today, month = _report_month(month_text, as_of)
     view = month_view(submission_status(ws, month[0], today), month[1], list(branches) or None)
     if as_json:
         click.echo(json.dumps(view, ensure_ascii=False, indent=2))
@@ -528,9 +540,10 @@ def duty_report_command(ctx, branch, general, everyone, year):
 @click.option("--branch", "branches", multiple=True, help="只处理这些党支部（可写多次）。")
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 和归档 PDF。")
 @click.option("--resume", is_flag=True, help="跳过输入未变、已经生成过的文书（中断后继续）。")
+@click.option("--queue", "queued", is_flag=True, help="交给任务队列，由各主机上的 taizhang worker 处理（需要 PostgreSQL）。")
 @click.option("-q", "--quiet", is_flag=True, help="不显示进度条。")
 @click.pass_context
-def year_end_command(ctx, year, jobs, branches, no_pdf, resume, quiet):
+def year_end_command(ctx, year, jobs, branches, no_pdf, resume, queued, quiet):
     """年终批处理：所有党支部的全部文书（记录本、党费簿和登记证、公示、述职材料、全年月度检查表合订本），全院汇总，归档 PDF 和校验清单。
 
     \b
@@ -541,6 +554,17 @@ def year_end_command(ctx, year, jobs, branches, no_pdf, resume, quiet):
     """
     from pipeline.operations.batch import summary, year_end
     ws = _workspace(ctx)
+    if queued:
+        from pipeline.operations.queue import STATES, year_end_queued
+
+        def shown(counts):
+            if not quiet:
+                text = "，".join(f"{STATES.get(k, k)} {v}" for k, v in sorted(counts.items()))
+                click.echo(f"\r任务：{text}" + " " * 10, nl=False, err=True)
+        result = year_end_queued(ws, year, branches=list(branches) or None, pdf=not no_pdf, progress=shown)
+        click.echo("", err=True)
+        click.echo(summary(result, ws))
+        ctx.exit(1 if result.failed else 0)
     total = len(branches) or len(ws.store.registry())
     bar = None if quiet else click.progressbar(length=total, label="年终批处理", show_eta=True, show_pos=True,
                                               item_show_func=lambda r: r.branch if r else "")
@@ -554,6 +578,22 @@ def year_end_command(ctx, year, jobs, branches, no_pdf, resume, quiet):
             bar.__exit__(None, None, None)
     click.echo(summary(result, ws))
     ctx.exit(1 if result.failed else 0)
+
+
+@main.command(context_settings=CONTEXT, short_help="多机处理：运行任务队列中的任务（需要 PostgreSQL）。")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="工作进程数（每个进程有自己的 LibreOffice）。")
+@click.option("--until-empty", is_flag=True, help="队列空了就退出（默认一直等待新任务）。")
+@click.pass_context
+def worker(ctx, concurrency, until_empty):
+    """运行任务队列中的任务（年终各支部文书等）。需要 PostgreSQL 数据库；每台挂载了同一工作区的主机都可以运行。
+
+    \b
+    示例：
+      taizhang --home /mnt/党建工作区 worker --concurrency 2
+    """
+    from pipeline.operations.queue import run_worker
+    run_worker(_workspace(ctx), concurrency, wait=not until_empty)
 
 
 @main.command("verify-archive", context_settings=CONTEXT)
