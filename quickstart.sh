@@ -60,8 +60,10 @@ install_python
 
 case "$mode" in
     demo) exec "$VENV/bin/taizhang" demo "$@" ;;
-    # loadfile: a module's tests share one worker, so the demo college is built once
-    test) exec "$VENV/bin/python" -m pytest -n "${TAIZHANG_TEST_JOBS:-auto}" --dist loadfile -q "$@" ;;
+    # loadfile: a module's tests share one worker, so the demo college is built once; one worker more
+    # than cores: many tests wait on watcher and worker processes, LibreOffice and PostgreSQL
+    test) exec "$VENV/bin/python" -m pytest -n "${TAIZHANG_TEST_JOBS:-$(( $(nproc 2>/dev/null || echo 1) + 1 ))}" \
+               --dist loadfile -q "$@" ;;
     install) echo "[quickstart] 已安装 / installed: $VENV/bin/taizhang" ;;
     *) echo "usage: bash quickstart.sh demo|test|install" >&2; exit 2 ;;
 esac
