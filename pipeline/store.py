@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from pathlib import Path
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,6 +52,7 @@ ONE_ACCEPTANCE = Index("ux_submissions_accepted_sha", submissions.c.sha256, uniq
                        sqlite_where=submissions.c.status == "accepted")
 ONE_PER_CLAIM = Index("ux_submissions_claim", submissions.c.claim, unique=True,
                       sqlite_where=submissions.c.claim.is_not(None))
+Index("ix_submissions_received_at", submissions.c.received_at)      # files by the day they came (migration 0002)
 
 ledgers = Table(
     "ledgers", metadata,
@@ -173,10 +176,7 @@ class Store:
             elif url.startswith("postgresql"):
                 ONE_ACCEPTANCE.dialect_options["postgresql"]["where"] = submissions.c.status == "accepted"
                 ONE_PER_CLAIM.dialect_options["postgresql"]["where"] = submissions.c.claim.is_not(None)
-            metadata.create_all(self.engine)
-            with self.engine.begin() as conn:       # databases made before these indexes existed
-                for index in (ONE_ACCEPTANCE, ONE_PER_CLAIM):
-                    index.create(conn, checkfirst=True)
+            migrate(self.engine)
         except SQLAlchemyError as exc:
             raise PipelineError(f"无法打开数据库 {url}：{exc}") from exc
 
@@ -524,6 +524,61 @@ class _AdvisoryLock:
             pass                      # the connection is gone: so is the lock
         finally:
             self.conn.close()
+
+
+def _schema_version(conn) -> tuple[str | None, bool]:
+    """(the database's migration revision, whether it has our tables at all)."""
+    from sqlalchemy import inspect as inspect_schema, text
+    names = set(inspect_schema(conn).get_table_names())
+    current = conn.execute(text("select version_num from alembic_version")).scalar() \
+        if "alembic_version" in names else None
+    return current, "submissions" in names
+
+
+def _current(engine) -> str | None:
+    with engine.connect() as conn:
+        return _schema_version(conn)[0]
+
+
+def migrate(engine) -> None:
+    """Bring the schema to the head revision (pipeline/migrations): one query when it is there
+    already; otherwise Alembic, in one transaction (on PostgreSQL under an advisory lock). A store
+    made before migrations existed is stamped with the baseline first. When processes open a new
+    store at once, whoever comes second finds the work done."""
+    from pipeline.migrations import BASELINE, HEAD
+    if _current(engine) == HEAD:
+        return
+    with _MIGRATING:                        # Alembic's context is one per process
+        _upgrade(engine, BASELINE, HEAD)
+
+
+_MIGRATING = threading.Lock()
+
+
+def _upgrade(engine, baseline: str, head: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("select pg_advisory_xact_lock(7412026)")
+                current, has_tables = _schema_version(conn)
+                if current == head:
+                    return
+                config.attributes["connection"] = conn
+                if current is None and has_tables:
+                    command.stamp(config, baseline)
+                command.upgrade(config, "head")
+            return
+        except SQLAlchemyError:
+            if _current(engine) == head:
+                return                          # another process did it meanwhile
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _record_key(item: Item, values: dict) -> str | None:
