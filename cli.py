@@ -534,7 +534,7 @@ def duty_report_command(ctx, branch, general, everyone, year):
         click.echo(str(path))
 
 
-@main.command("year-end", context_settings=CONTEXT)
+@main.command("year-end", context_settings=CONTEXT, short_help="年终批处理：全部文书、全院汇总、归档 PDF 和校验清单。")
 @click.option("--year", type=int, required=True, help="年度。")
 @click.option("--jobs", type=int, default=None, help="并行进程数（默认：CPU 核数）。")
 @click.option("--branch", "branches", multiple=True, help="只处理这些党支部（可写多次）。")
