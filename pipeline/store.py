@@ -457,15 +457,18 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(query).all()
 
-    def accepted_ledgers_between(self, since: dt.date, until: dt.date) -> list:
-        """(ledger id, submission id, branch, item, period) of every ledger of the accepted files
-        received from `since` to the end of `until` — replaced ones too: what had been submitted."""
+    def accepted_ledgers_between(self, since: dt.date, until: dt.date, items: tuple[str, ...] | None = None) -> list:
+        """(ledger id, submission id, branch, item, period) of every ledger (of `items`) of the
+        accepted files received from `since` to the end of `until` — replaced ones too: what had
+        been submitted."""
         query = (select(ledgers.c.id, ledgers.c.submission_id, ledgers.c.branch, ledgers.c.item, ledgers.c.period)
                  .join(submissions, ledgers.c.submission_id == submissions.c.id)
                  .where(submissions.c.status == "accepted",
                         submissions.c.received_at >= dt.datetime.combine(since, dt.time()),
                         submissions.c.received_at < _day_after(until))
                  .order_by(ledgers.c.id))
+        if items is not None:
+            query = query.where(ledgers.c.item.in_(items))
         with self.engine.connect() as conn:
             return conn.execute(query).all()
 

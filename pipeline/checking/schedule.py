@@ -248,7 +248,7 @@ class Cell:
             return RED
         return YELLOW
 
-    def _day(self, day: dt.date) -> str:
+    def day_text(self, day: dt.date) -> str:
         """11月5日 — with the year when it is not the period's (2027年1月31日)."""
         return month_day(day) if day.year == self.period.year else cn_date(day)
 
@@ -257,18 +257,18 @@ class Cell:
         """One sentence: 通过（11月3日）· 通过（11月27日，逾期22天补交）· 逾期22天（应于11月5日前报送）…"""
         if self.state == PASSED:
             late = f"，逾期{self.late_days}天补交" if self.late_days else ""
-            return f"通过（{self._day(self.received.date())}{late}）"
+            return f"通过（{self.day_text(self.received.date())}{late}）"
         if self.state == OVERDUE:
-            return f"逾期{self.overdue_days}天（应于{self._day(self.due)}前报送）"
+            return f"逾期{self.overdue_days}天（应于{self.day_text(self.due)}前报送）"
         if self.state == WAITING:
             if self.received is not None:
-                return f"本期未结束（已收到{self._day(self.received.date())}报送的记录，{self._day(self.due)}前报齐）"
-            return f"待交（{self._day(self.due)}前）"
+                return f"本期未结束（已收到{self.day_text(self.received.date())}报送的记录，{self.day_text(self.due)}前报齐）"
+            return f"待交（{self.day_text(self.due)}前）"
         if self.state == REJECTED:
             errors = self.rejection.file.errors if self.rejection else 0
             if self.received is not None:
-                return f"已通过，更新被退回未改（{errors}处错误；{self._day(self.received.date())}通过的版本仍有效）"
-            overdue = f"，已逾期{self.overdue_days}天" if self.overdue_days else f"，{self._day(self.due)}前改正"
+                return f"已通过，更新被退回未改（{errors}处错误；{self.day_text(self.received.date())}通过的版本仍有效）"
+            overdue = f"，已逾期{self.overdue_days}天" if self.overdue_days else f"，{self.day_text(self.due)}前改正"
             return f"退回未改（{errors}处错误{overdue}）"
         return f"不适用（{self.reason}）" if self.reason else "不适用"
 
@@ -276,11 +276,11 @@ class Cell:
     def short(self) -> str:
         """The same in a few characters, for a table cell: 11月27日 · 11月27日补交 · 逾期22天 · 12月5日前交 …"""
         if self.state == PASSED:
-            return f"{self._day(self.received.date())}{'补交' if self.late_days else ''}"
+            return f"{self.day_text(self.received.date())}{'补交' if self.late_days else ''}"
         if self.state == OVERDUE:
             return f"逾期{self.overdue_days}天"
         if self.state == WAITING:
-            return f"{'已报部分，' if self.received else ''}{self._day(self.due)}前交"
+            return f"{'已报部分，' if self.received else ''}{self.day_text(self.due)}前交"
         if self.state == REJECTED:
             errors = self.rejection.file.errors if self.rejection else 0
             return f"更新被退回（{errors}处错误）" if self.received else f"退回未改（{errors}处错误）"
@@ -331,6 +331,11 @@ class Status:
     files: list[Submitted]                   # every file received in the year, in order received
     started: dt.date | None = None           # the day the first 党组织设置表 was received
 
+    @functools.cached_property
+    def branch_numbers(self) -> dict[str, int]:
+        """Branch → its place (1, 2, …) in the registry: the pages' anchors."""
+        return {o.name: n for n, o in enumerate((o for o in self.owners if o.kind == "支部"), 1)}
+
     def owner(self, name: str) -> Owner:
         for o in self.owners:
             if o.name == name:
@@ -358,13 +363,11 @@ class Status:
     def summary(self, owner: str, month: int) -> tuple[str, int]:
         """(colour, number unfinished) of one owner's month: green when nothing is unfinished,
         yellow when something is open but not overdue, red when something is overdue."""
-        cells = [c for c in self.month_cells(owner, month) if c.state is not None]
-        if not cells:
-            return GREY, 0
+        cells = self.month_cells(owner, month)
         unfinished = sum(1 for c in cells if c.unfinished)
         if any(c.colour == RED for c in cells):
             return RED, unfinished
-        if unfinished or any(c.colour == YELLOW for c in cells):
+        if unfinished:                     # (yellow is only ever 待交 or 退回未改)
             return YELLOW, unfinished
         if all(c.state == NA for c in cells):
             return GREY, 0
@@ -444,8 +447,7 @@ def _owners(store, year: int, by_id: dict[int, Submitted]) -> tuple[list[Owner],
 def _first_registered(store, by_id: dict[int, Submitted]) -> tuple[dict[str, dt.date], dt.date | None]:
     """(branch → the day it first appeared in a 党组织设置表, for branches added by a later one — the
     branches of the first registry existed before it; the day the first registry was received)."""
-    ledgers = [l for l in store.accepted_ledgers_between(dt.date(1900, 1, 1), dt.date(9999, 12, 30))
-               if l.item == "Z1"]
+    ledgers = store.accepted_ledgers_between(dt.date(1900, 1, 1), dt.date(9999, 12, 30), items=("Z1",))
     if not ledgers:
         return {}, None
     first_sub = min(l.submission_id for l in ledgers)
@@ -481,7 +483,7 @@ def _evidence(store, schedule: Schedule, year: int, since: dt.date, until: dt.da
     found = _Evidence()
     entries = schedule.due()
     wanted = {code for e in entries for code in e.items}
-    ledgers = [l for l in store.accepted_ledgers_between(since, until) if l.item in wanted]
+    ledgers = store.accepted_ledgers_between(since, until, items=tuple(wanted))
     ledger_of = {l.id: l for l in ledgers}
     # yearly entries without a record filter: an accepted ledger of the year is enough
     need_records = set()
@@ -560,14 +562,14 @@ def _open_rejections(store, files: list[Submitted], year: int) -> dict[str, list
     """Owner → the rejected files of the year not yet corrected: no accepted file from the same
     owner with the same name or one of the same ledgers came after it."""
     open_by_owner: dict[str, list[Submitted]] = defaultdict(list)
-    for i, f in enumerate(files):
-        if f.status != "rejected" or f.received.year != year:
-            continue
-        later = files[i + 1:]
-        corrected = any(g.status in ("accepted", "duplicate") and g.branch == f.branch
-                        and (g.file_name == f.file_name or set(g.items) & set(f.items)) for g in later)
-        if not corrected:
-            open_by_owner[f.branch or ""].append(f)
+    names, items = set(), set()              # (branch, …) of the files that passed after the one in hand
+    for f in reversed(files):
+        if f.status in ("accepted", "duplicate"):
+            names.add((f.branch, f.file_name))
+            items.update((f.branch, code) for code in f.items)
+        elif f.status == "rejected" and f.received.year == year and (f.branch, f.file_name) not in names \
+                and not any((f.branch, code) in items for code in f.items):
+            open_by_owner[f.branch or ""].insert(0, f)
     errors = store.first_errors([f.id for fs in open_by_owner.values() for f in fs])
     return {owner: [Rejection(f, errors.get(f.id, [])) for f in fs] for owner, fs in open_by_owner.items()}
 
@@ -629,6 +631,12 @@ def _concerns(file: Submitted, period: Period, first: Submitted | None) -> bool:
     return first is None
 
 
+def period_labels(cells: list[Cell]) -> str:
+    """The periods of several cells of one ledger: "1—9月" for months, else their labels listed."""
+    months = [c.period.last for c in cells if c.entry.every == "month"]
+    return month_ranges(months) if len(months) == len(cells) else "、".join(c.period.label for c in cells)
+
+
 def month_ranges(months: list[int]) -> str:
     """[1, 2, 3, 5] → "1—3月、5月"."""
     runs: list[list[int]] = []
@@ -671,8 +679,7 @@ def month_view(status: Status, month: int, branches: list[str] | None = None) ->
     entry = next((e for e in status.schedule.due() if e.every == "month"), None)
     return {"年度": status.year, "月份": month, "截至": status.today.isoformat(),
             "月度台账截止日期": entry.due_on(status.year, month).isoformat() if entry else None,
-            "单位": owners, "合计": totals, "逾期": totals[OVERDUE] + sum(
-                1 for o in owners for c in o["事项"] if c["状态"] == REJECTED and c["颜色"] == RED)}
+            "单位": owners, "合计": totals, "逾期": sum(1 for o in owners for c in o["事项"] if c["颜色"] == RED)}
 
 
 def view_lines(view: dict, style=lambda text, colour: text) -> list[str]:

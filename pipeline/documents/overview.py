@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from pipeline.checking.schedule import (GREEN, GREY, NA, OVERDUE, PASSED, RED, REJECTED, WAITING, YELLOW, Cell,
-                                        Status, default_month, month_ranges, submission_status)
+                                        Status, default_month, period_labels, submission_status)
 from pipeline.core.files import safe_name, write_atomic
 from pipeline.core.values import cn_date, mask_text
 from pipeline.dues.ledger import months_ended
@@ -230,8 +230,7 @@ def _cell_html(cell: Cell, folder: Path, with_period: bool = False) -> str:
 def _earlier_html(cells: list[Cell], owner, status: Status) -> str:
     """Several earlier periods still unfinished, in one line: "往月未完成：1—9月（逾期）"."""
     colour = RED if any(c.colour == RED for c in cells) else YELLOW
-    months = [c.period.last for c in cells if c.entry.every == "month"]
-    labels = month_ranges(months) if len(months) == len(cells) else "、".join(c.period.label for c in cells)
+    labels = period_labels(cells)
     anchor = f"#b{_index(status, owner.name)}" if owner.kind == "支部" else "#remind"
     worst = max(cells, key=lambda c: c.overdue_days)
     return (f'<span class="cell {colour}" data-state="{worst.state}"><a href="{anchor}">{STATE_MARK[worst.state]} '
@@ -301,8 +300,7 @@ def _year_matrix(status: Status, owners) -> str:
 
 
 def _index(status: Status, name: str) -> int:
-    branches = [o.name for o in status.owners if o.kind == "支部"]
-    return branches.index(name) + 1
+    return status.branch_numbers[name]
 
 
 def _remind_list(status: Status, owners, folder: Path) -> str:
@@ -313,8 +311,7 @@ def _remind_list(status: Status, owners, folder: Path) -> str:
             groups.setdefault(cell.entry.name, []).append(cell)
         for name, cells in sorted(groups.items(), key=lambda g: (-max(c.overdue_days for c in g[1]), g[0])):
             first = min(cells, key=lambda c: c.due)
-            months = [c.period.last for c in cells if c.entry.every == "month"]
-            periods = month_ranges(months) if len(months) == len(cells) else "、".join(c.period.label for c in cells)
+            periods = period_labels(cells)
             if len(cells) == 1:
                 receipt = _href(first.link, folder) if first.link else None
                 state = f'<a href="{receipt}">{escape(first.text)}</a>' if receipt else escape(first.text)

@@ -12,7 +12,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from pipeline.checking.schedule import OVERDUE, REJECTED, RED, WAITING, Cell, Status, month_ranges, submission_status
+from pipeline.checking.schedule import OVERDUE, REJECTED, RED, WAITING, Cell, Status, period_labels, submission_status
 from pipeline.core.files import safe_name
 from pipeline.core.values import cn_date, mask_text
 from pipeline.documents.render import render_docx, template_path, title_lines, working_days_later
@@ -69,10 +69,8 @@ def lines_of(cells: list[Cell]) -> list[str]:
             groups.setdefault((cell.entry.name, cell.state), []).append(cell)
     for (name, state), group in groups.items():
         first = min(group, key=lambda c: c.due)
-        months = [c.period.last for c in group if c.entry.every == "month"]
-        periods = month_ranges(months) if len(months) == len(group) and len(group) > 1 else \
-            "、".join(c.period.label for c in group)
-        when = first._day(first.due)
+        periods = period_labels(group)
+        when = first.day_text(first.due)
         if state == OVERDUE:
             worst = max(c.overdue_days for c in group)
             late = f"已逾期{worst}天" if len(group) == 1 else f"最长已逾期{worst}天"
@@ -92,7 +90,7 @@ def _rejected_line(cell: Cell) -> str:
         column = f"（{issue.column}）" if issue.column else ""
         first = f"，如{where}{column}{issue.message.rstrip('。')}"
     kept = "（此前通过的版本仍有效）" if cell.received else ""
-    return mask_text(f"{what}：文件“{file.file_name}”于{cell._day(file.received.date())}被退回{kept}，"
+    return mask_text(f"{what}：文件“{file.file_name}”于{cell.day_text(file.received.date())}被退回{kept}，"
                      f"共{file.errors}处错误{first}。请按回执逐项修改后重新报送。")
 
 

@@ -116,10 +116,11 @@ def defer_year_end(ws: Workspace, year: int, branches: list[str], today: dt.date
     return ids
 
 
-def job_states(ws: Workspace, ids: list[int] | None = None) -> list:
-    """(id, task, lock, status) of the queue's jobs, the given ones or all."""
-    app = make_app(ws)
-    ensure_schema(app)
+def job_states(ws: Workspace, ids: list[int] | None = None, app=None) -> list:
+    """(id, task, lock, status) of the queue's jobs, the given ones or all (`app`: one already made)."""
+    if app is None:
+        app = make_app(ws)
+        ensure_schema(app)
     with app.open():
         jobs = app.job_manager.list_jobs(queue=QUEUE)
     wanted = set(ids) if ids is not None else None
@@ -134,7 +135,7 @@ def wait_for(ws: Workspace, ids: list[int], progress=None, poll: float = 1.0, st
     while True:
         _requeue_stalled(app, ids, stalled_after)
         counts: dict[str, int] = {}
-        for _, _, _, status in job_states(ws, ids):
+        for _, _, _, status in job_states(ws, ids, app):
             counts[status] = counts.get(status, 0) + 1
         if progress:
             progress(counts)
