@@ -240,3 +240,34 @@ def test_both_readers_agree_on_every_fixture(tmp_path, college):
     assert len(paths) > 150
     for path in paths:
         _same(*_both(path), path.name)
+
+
+def test_sheet_xml_is_scanned_in_pieces(tmp_path):
+    """The sheet XML is scanned 1 MB at a time, cut between cells: a formula or a fixed-decimal
+    number far past the first megabyte is still seen, and a sheet starting at column D keeps its
+    columns."""
+    from openpyxl import Workbook
+
+    from pipeline.core.values import UNCALCULATED
+    from pipeline.reading.excel import read_workbook
+    wb = Workbook()
+    ws = wb.active
+    for n in range(1, 30001):
+        ws.cell(n, 4, f"第{n}行的一段文字").number_format = "@"
+    ws["E29999"] = 2026.1
+    ws["E29999"].number_format = "0.00"
+    wb.save(tmp_path / "decimals.xlsx")
+    import zipfile
+    assert zipfile.ZipFile(tmp_path / "decimals.xlsx").getinfo("xl/worksheets/sheet1.xml").file_size > 2 << 20
+    (sheet,), issues = read_workbook(tmp_path / "decimals.xlsx")
+    assert sheet.rows[0] == [None, None, None, "第1行的一段文字"]
+    assert sheet.rows[29998][4].shown == "2026.10"
+    from pipeline.reading.excel import _scan_sheet, _style_decimals
+    with zipfile.ZipFile(tmp_path / "decimals.xlsx") as z:
+        assert _scan_sheet(z, "xl/worksheets/sheet1.xml", _style_decimals(z)) == {(29999, 5): 2}
+    ws["F30000"] = "=1+1"                   # the last cell: openpyxl must read the workbook
+    wb.save(tmp_path / "formula.xlsx")
+    (sheet,), issues = read_workbook(tmp_path / "formula.xlsx")
+    assert sheet.rows[29999][5] is UNCALCULATED
+    with zipfile.ZipFile(tmp_path / "formula.xlsx") as z:
+        assert _scan_sheet(z, "xl/worksheets/sheet1.xml", _style_decimals(z)) is None

@@ -8,24 +8,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import replace
 from decimal import Decimal
 
 from pipeline.core.formats import (DERIVED, MEETING_CODE, MEETING_ITEMS, Field, Item, fields_item, header_key,
                                    recognise_direction)
 from pipeline.core.issues import ERROR, WARNING, Issue, show_value
 from pipeline.reading.layout import GRID_TOTAL, Column, Layout
-from pipeline.core.records import Context, Row
+from pipeline.core.records import NO_BAD, Cells, Context, Row
 from pipeline.core.values import (UNCALCULATED, Bad, CellError, TYPE_FORMS, as_date, clean_text, id_card_birth,
                                   id_card_sex, is_blank, parse_month)
 
-_UNCACHED_TYPES = {"id_card"}
+# values that repeat down a column (dates, amounts, choices) are cast once; names, ID and phone
+# numbers and free text are nearly all different, and caching them only holds memory
+_CACHED_TYPES = frozenset({"date", "birth", "month", "int", "hours", "score", "money", "percent", "enum", "bool"})
 MONTH_ONLY_ITEMS = frozenset({"A1", "A2", "A3"})     # member forms often give 入党年月 only
 _cache: dict = {}
 
 
 def parse_value(fld: Field, raw):
     """Cast a raw cell; results of the same (field, value) are computed once."""
-    if fld.type in _UNCACHED_TYPES:
+    if fld.type not in _CACHED_TYPES:
         return fld.parser(raw, fld)
     key = (id(fld), type(raw), raw, getattr(raw, "shown", None))
     try:
@@ -168,13 +171,14 @@ def _counterpart(layout: Layout, rows: list[Row]) -> None:
     if out_col is None or in_col is None:
         return
     direction = recognise_direction(layout_title(layout))
-    for (line, values), row in zip(layout.data, rows):
+    for n, ((line, values), row) in enumerate(zip(layout.data, rows)):
         kind = row.get("转接类型") or direction
         col = in_col if kind == "转出" else out_col if kind == "转入" else None
         if col is not None and col.index <= len(values) and not is_blank(values[col.index - 1]):
             row.values["转出单位或转入单位"] = clean_text(values[col.index - 1])
-            row.raw["转出单位或转入单位"] = values[col.index - 1]
-            row.columns["转出单位或转入单位"] = col
+            # this row's other party is another column: its own maps (the sheet's are shared)
+            rows[n] = replace(row, raw={**row.raw, "转出单位或转入单位": values[col.index - 1]},
+                              columns={**row.columns, "转出单位或转入单位": col})
 
 
 def _identity(row: Row, ctx: Context, by_title: str | None, by_branch: str | None, code: str):
@@ -221,9 +225,11 @@ def parse_rows(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
     item = fields_item(layout.item.code)
     cols = [(c, item.by_name[c.field]) for c in layout.columns if c.field in item.by_name]
     type_col = next(((c, f) for c, f in cols if f.name == "会议类型"), None)
+    columns = {c.field: c for c, _ in cols}                   # one map for all the rows of the sheet
+    where = {f.name: c.index - 1 for c, f in cols}
     rows, issues, codes = [], [], set()
     for line, values in layout.data:
-        parsed, raw, bad = {}, {}, set()
+        parsed, bad = {}, set()
         code = layout.item.code
         if type_col:
             c, f = type_col
@@ -232,7 +238,6 @@ def parse_rows(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
             code = MEETING_CODE.get(kind, code) if kind else code
         for col, fld in cols:
             value = values[col.index - 1] if col.index <= len(values) else None
-            raw[fld.name] = value
             result, issue = cast_cell(fld, col, line, layout.sheet, value, code, ctx)
             if issue:
                 issues.append(issue)
@@ -241,7 +246,8 @@ def parse_rows(layout: Layout, ctx: Context) -> tuple[list[Row], list[Issue]]:
             if result is not None:
                 parsed[fld.name] = result
         codes.add(code)
-        rows.append(Row(layout.sheet, line, code, parsed, raw, {c.field: c for c, _ in cols}, frozenset(bad)))
+        rows.append(Row(layout.sheet, line, code, parsed, Cells(values, where), columns,
+                        frozenset(bad) if bad else NO_BAD))
     return rows, missing_columns(layout, codes) + issues
 
 

@@ -5,6 +5,7 @@ module for these.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pipeline.dues.rates import DuesRules
@@ -13,16 +14,40 @@ from pipeline.core.formats import ITEMS
 from pipeline.core.values import as_date
 
 
-@dataclass(frozen=True)
+NO_BAD: frozenset = frozenset()
+
+
+class Cells(Mapping):
+    """The raw values of one sheet row by field name: the row's own list read through the sheet's
+    field → position map, shared by all its rows (a dict a row would hold as much as the values)."""
+    __slots__ = ("_values", "_where")
+
+    def __init__(self, values: list, where: dict):
+        self._values, self._where = values, where
+
+    def __getitem__(self, name: str):
+        i = self._where[name]
+        return self._values[i] if i < len(self._values) else None
+
+    def __iter__(self):
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
+@dataclass(frozen=True, slots=True)
 class Row:
-    """One record as read: parsed values, raw values and where each came from."""
+    """One record as read: parsed values, raw values and where each came from. `raw` and
+    `columns` of a sheet's rows are shared maps (`Cells`, one field → Column dict): never
+    change them in place."""
     sheet: str
     line: int
     item: str
     values: dict
-    raw: dict
+    raw: Mapping
     columns: dict            # field name → Column
-    bad: frozenset = frozenset()
+    bad: frozenset = NO_BAD
 
     def get(self, name: str):
         return self.values.get(name)

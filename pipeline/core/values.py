@@ -50,12 +50,15 @@ _INVISIBLE.update({0xA0: " ", 0x3000: " "})
 
 
 def clean_text(raw) -> str:
-    """Trim, drop zero-width characters, NBSP and ideographic space become spaces."""
+    """Trim, drop zero-width characters, NBSP and ideographic space become spaces. A text that
+    is clean already is returned itself (not an equal copy: a big sheet holds each value once)."""
     if raw is None:
         return ""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    return str(raw).translate(_INVISIBLE).strip()
+    text = str(raw)
+    clean = text.translate(_INVISIBLE).strip()
+    return text if clean == text else clean
 
 
 def fold(text: str) -> str:
@@ -63,8 +66,12 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+_BLANK_CHARS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\u200b\u200c\u200d\u2060\ufeff"
+
+
 def is_blank(raw) -> bool:
-    return raw is None or (isinstance(raw, str) and clean_text(raw) == "")
+    """Nothing, or only spaces and invisible characters (what `clean_text` makes empty)."""
+    return raw is None or (isinstance(raw, str) and not raw.strip(_BLANK_CHARS))
 
 
 # --- text, names ----------------------------------------------------------------
@@ -80,9 +87,13 @@ _NAME_RE = re.compile(r"^[\u3400-\u9fff\uf900-\ufaffA-Za-z·][\u3400-\u9fff\uf90
 _DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "\u00b7": "·", "\u2027": "·", "\u30fb": "·"})
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def parse_name(raw, field=None):
-    text = clean_text(raw).translate(_DOTS)
-    text = re.sub(r"\s+", " ", text)
+    text = clean_text(raw)
+    squeezed = _SPACES.sub(" ", text.translate(_DOTS))
+    text = text if squeezed == text else squeezed
     if isinstance(raw, (int, float)) or not _NAME_RE.match(text):
         return Bad("bad-name", "姓名只能包含汉字、字母和间隔号“·”", "如：张三、阿依古丽·买买提")
     if not 2 <= len(text) <= 20:

@@ -154,21 +154,43 @@ def _style_decimals(z: zipfile.ZipFile) -> dict[int, int]:
     return places
 
 
-def _shown(xml: bytes, decimals: dict[int, int]) -> dict[tuple[int, int], int]:
-    """(row, column) → decimals of the number cells whose style fixes them (a typed 2026.10)."""
-    if not decimals:
-        return {}
-    styles = b"|".join(str(s).encode() for s in decimals)
-    found = {}
-    for m in re.finditer(rb'<c r="([A-Z]+)(\d+)"([^>]*?)\bs="(' + styles + rb')"([^>]*)>\s*<v>[^<]*\.[^<]*</v>', xml):
-        attrs = m[3] + m[5]
-        if b' t="' in attrs and b' t="n"' not in attrs:
-            continue
-        col = 0
-        for ch in m[1]:
-            col = col * 26 + ch - 64
-        found[(int(m[2]), col)] = decimals[int(m[4])]
-    return found
+_CHUNK = 1 << 20
+
+
+def _scan_sheet(z: zipfile.ZipFile, part: str, decimals: dict[int, int]) -> dict[tuple[int, int], int] | None:
+    """One pass over a sheet's XML, read 1 MB at a time and cut between cells (a 30,000-row sheet
+    is ~27 MB of XML, never held whole): None when openpyxl must read the workbook (a formula, an
+    error value, a long number); else (row, column) → decimals of the number cells whose style
+    fixes them (a typed 2026.10)."""
+    shown = None
+    if decimals:
+        styles = b"|".join(str(s).encode() for s in decimals)
+        shown = re.compile(rb'<c r="([A-Z]+)(\d+)"([^>]*?)\bs="(' + styles + rb')"([^>]*)>\s*<v>[^<]*\.[^<]*</v>')
+    found: dict[tuple[int, int], int] = {}
+    carry = b""
+    with z.open(part) as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            text = carry + chunk
+            carry = b""
+            if chunk:                       # keep the last cell, perhaps cut short, for the next round
+                cut = max(text.rfind(b"<c "), text.rfind(b":c "))
+                if cut <= 0:
+                    carry = text
+                    continue
+                text, carry = text[:cut], text[cut:]
+            if _OPENPYXL_ONLY.search(text):
+                return None
+            for m in shown.finditer(text) if shown else ():
+                attrs = m[3] + m[5]
+                if b' t="' in attrs and b' t="n"' not in attrs:
+                    continue
+                col = 0
+                for ch in m[1]:
+                    col = col * 26 + ch - 64
+                found[(int(m[2]), col)] = decimals[int(m[4])]
+            if not chunk:
+                return found
 
 
 def _plain(value):
@@ -192,10 +214,11 @@ def _read_with_calamine(path: Path, limits: Limits) -> tuple[list[RawSheet], lis
     try:
         with zipfile.ZipFile(path) as z:
             parts = _sheet_parts(z)
-            xml = {name: z.read(part) for name, part in parts.items() if part in z.namelist()}
-            if any(_OPENPYXL_ONLY.search(data) for data in xml.values()):
-                return None
             decimals = _style_decimals(z)
+            members = set(z.namelist())
+            scanned = {name: _scan_sheet(z, part, decimals) for name, part in parts.items() if part in members}
+            if any(found is None for found in scanned.values()):
+                return None
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:   # an odd package: openpyxl reads it, or says it cannot
         log.info("calamine: %s left to openpyxl: %s", path, exc)
@@ -212,11 +235,21 @@ def _read_with_calamine(path: Path, limits: Limits) -> tuple[list[RawSheet], lis
         if sheet.height > limits.rows:          # a huge or padded sheet: openpyxl streams it and stops
             return None
         shown: dict[int, list] = {}
-        for (r, c), places in _shown(xml.get(meta.name, b""), decimals).items():
+        for (r, c), places in scanned.get(meta.name, {}).items():
             shown.setdefault(r, []).append((c, places))
         rows: list = []
-        for index, raw in enumerate(sheet.to_python(skip_empty_area=False), 1):
-            values = [_plain(v) for v in raw[:limits.columns]]
+        merged = tuple((c0 + 1, r0 + 1, c1 + 1, r1 + 1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or ()))
+        # row by row (never the whole sheet twice): iter_rows starts at row 1 but at the first used
+        # column, as to_python(skip_empty_area=False) would not; an empty sheet has no start (and
+        # iter_rows would panic)
+        lead = [None] * (sheet.start[1] if sheet.start else 0)
+        same: dict[str, str] = {}                   # one object for a text repeated down a column
+        for index, raw in enumerate(sheet.iter_rows() if sheet.start else (), 1):
+            values = lead + [_plain(v) for v in raw[:max(0, limits.columns - len(lead))]]
+            del values[limits.columns:]
+            for c, v in enumerate(values):
+                if type(v) is str and len(v) <= 8:
+                    values[c] = same.setdefault(v, v)
             while values and values[-1] is None:
                 values.pop()
             if not any(v is not None and v != "" for v in values):
@@ -226,15 +259,16 @@ def _read_with_calamine(path: Path, limits: Limits) -> tuple[list[RawSheet], lis
                     values[c - 1] = Shown(float(values[c - 1]), f"{float(values[c - 1]):.{places}f}")
             rows.extend([] for _ in range(index - 1 - len(rows)))
             rows.append(values)
-        merged = tuple((c0 + 1, r0 + 1, c1 + 1, r1 + 1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or ()))
         hidden = str(meta.visible).split(".")[-1] != "Visible"
         sheets.append(RawSheet(meta.name, rows, merged, hidden, False))
     return sheets, []
 
 
 def fill_merged(sheet: RawSheet) -> list[list]:
-    """A copy of the rows with every merged range's value copied into all its cells."""
-    rows = [list(r) for r in sheet.rows]
+    """The rows with every merged range's value copied into all its cells: a new list, in which
+    a row a range touches is a copy and the others are the sheet's own (never change them)."""
+    rows = list(sheet.rows)
+    copied: set[int] = set()
     for min_col, min_row, max_col, max_row in sheet.merged:
         if min_row > len(rows):
             continue
@@ -244,6 +278,9 @@ def fill_merged(sheet: RawSheet) -> list[list]:
         if value is None:
             continue
         for r in range(min_row - 1, max_row):
+            if r not in copied:
+                rows[r] = list(rows[r])
+                copied.add(r)
             row = rows[r]
             if len(row) < max_col:
                 row.extend([None] * (max_col - len(row)))

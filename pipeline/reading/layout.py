@@ -283,19 +283,28 @@ _TOTAL_WORDS = re.compile(r"合计|小计|总计|共计")
 _SIGN_OFF = re.compile(r"盖章|签字|签名|^(填报|填表|报送|制表)(日期|时间|人)|^日期[:：]|^年月日$")
 
 
-def _is_footer(values: list) -> bool:
+_SPACE = re.compile(r"\s")
+
+
+def _squash(value) -> str:
+    """A cell as compared with marker and footer words: folded, no spaces at all."""
+    return _SPACE.sub("", fold(str(value)))
+
+
+def _filled(values: list) -> list:
+    return [v for v in values if v is not None and (v.strip() if isinstance(v, str) else str(v).strip())]
+
+
+def _is_footer(cells: list, first: str) -> bool:
     """A total row (合计, 本月合计, 本页小计 … in its first text cell) or a sign-off row (a sparse row
-    with 盖章, 签字, 填报日期, 年 月 日): not data."""
-    cells = [v for v in values if v is not None and str(v).strip()]
-    if not cells:
-        return False
-    texts = [re.sub(r"\s", "", fold(str(v))) for v in cells]
-    if texts[0].startswith(_FOOTERS):
+    with 盖章, 签字, 填报日期, 年 月 日): not data. `cells`: the row's filled cells; `first`: the
+    first one squashed."""
+    if first.startswith(_FOOTERS):
         return True
-    first_text = next((t for t, v in zip(texts, cells) if isinstance(v, str)), "")
+    first_text = next((first if n == 0 else _squash(v) for n, v in enumerate(cells) if isinstance(v, str)), "")
     if _TOTAL_WORDS.search(first_text):
         return True
-    return len(cells) <= 3 and any(isinstance(v, str) and _SIGN_OFF.search(t) for t, v in zip(texts, cells))
+    return len(cells) <= 3 and any(isinstance(v, str) and _SIGN_OFF.search(_squash(v)) for v in cells)
 
 
 def _columns(item: Item, keys: list[str], texts: list[str], grid_allowed: bool) -> list[Column]:
@@ -447,23 +456,26 @@ def _has_title(rows) -> bool:
 
 _MARKERS = {"必填", "选填", "非必填", "可选", "必填项", "选填项", "可不填", "*"}
 _LETTERS = re.compile(r"^[A-Z]{1,2}$")
+_BRACKETED = re.compile(r"^[（(【\[].*[）)】\]]$")
 
 
 def _not_data(values: list, content_columns: tuple[int, ...]) -> str | None:
     """"" for a data row; why a row below the header is not data ("注释", "“必填”标记行" …); None
-    for an empty row (nothing to say)."""
-    cells = [re.sub(r"\s", "", fold(str(v))) for v in values if v is not None and str(v).strip()]
+    for an empty row (nothing to say). Cells are squashed only as far as a test needs them: a data
+    row is told by its first cell or two."""
+    cells = _filled(values)
     if not cells:
         return None
-    if all(c in _MARKERS for c in cells):
+    first = _squash(cells[0])
+    if first in _MARKERS and all(_squash(v) in _MARKERS for v in cells[1:]):
         return "为“必填/选填”标记行"
-    if len(cells) >= 3 and all(_LETTERS.match(c) for c in cells):
+    if len(cells) >= 3 and _LETTERS.match(first) and all(_LETTERS.match(_squash(v)) for v in cells[1:]):
         return "为列标（A、B、C…）"
-    if len(cells) == 1 and re.match(r"^[（(【\[].*[）)】\]]$", cells[0]):
+    if len(cells) == 1 and _BRACKETED.match(first):
         return "为括号中的说明"
-    if _is_footer(values):
+    if _is_footer(cells, first):
         # a note is said in the receipt; totals and sign-offs are what every form has (not worth a line)
-        return "为注释" if cells[0].startswith(("注", "说明", "备注")) else None
+        return "为注释" if first.startswith(("注", "说明", "备注")) else None
     for index in content_columns:
         if index < len(values):
             value = values[index]
