@@ -46,3 +46,21 @@ def test_one_failing_step_does_not_stop_the_others(with_roster, monkeypatch):
     (run,) = done.runs
     assert run.failed == [("党费收缴簿", "ZeroDivisionError: division by zero")]
     assert len(run.made) == len(batch.BRANCH_STEPS) - 1
+
+
+def test_a_resume_on_another_mount_of_the_workspace_makes_nothing(with_roster, tmp_path):
+    """The state beside a branch's documents names them relative to the workspace: a worker host
+    that mounts the shared folder elsewhere (here: the workspace moved to another path) finds them
+    made."""
+    import shutil
+
+    from pipeline.workspace import Workspace
+    first = year_end(with_roster, 2026, jobs=1, branches=[BRANCH], pdf=False, today=TODAY)
+    state = json.loads(next((with_roster.outbox / "2026").rglob(".taizhang-made.json")).read_text("utf-8"))
+    assert all(f.startswith("outbox/2026/") for s in state.values() for f in s["files"])
+    with_roster.store.close()
+    moved = shutil.move(str(with_roster.home), str(tmp_path / "mounted-elsewhere"))
+    again = year_end(Workspace.open(moved), 2026, jobs=1, branches=[BRANCH], pdf=False, today=TODAY, resume=True)
+    (run,) = again.runs
+    assert run.made == [] and len(run.skipped) == len(BRANCH_STEPS)
+    assert len(first.runs[0].made) == len(BRANCH_STEPS)

@@ -2,7 +2,6 @@
 the metadata and a bookmark per chapter. Failures are reported per document."""
 from __future__ import annotations
 
-import io
 import re
 import tempfile
 from pathlib import Path
@@ -11,6 +10,7 @@ from pypdf import PdfReader, PdfWriter
 
 from pipeline.reading.convert import ConversionError, shared_converter
 from pipeline.core.files import write_atomic
+from pipeline.documents.stable import stable_pdf
 
 
 def _compact(text: str) -> str:
@@ -47,7 +47,6 @@ def to_pdf(docx_path: Path, pdf_path: Path, *, title: str, author: str, subject:
             for heading, page in chapter_pages(reader, headings).items():
                 writer.add_outline_item(heading, page)
         writer.page_mode = "/UseOutlines"
-        buffer = io.BytesIO()
-        writer.write(buffer)
-    write_atomic(pdf_path, buffer.getvalue())
+        data = stable_pdf(writer)
+    write_atomic(pdf_path, data)
     return pdf_path

@@ -22,6 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from pipeline import TEMPLATES
 from pipeline.core.files import safe_name, write_atomic
+from pipeline.documents.stable import stable_package
 from pipeline.workspace import Workspace
 
 SHIPPED = TEMPLATES
@@ -152,7 +153,7 @@ def render_docx(template: Path, build_context: Callable[[DocxTemplate], dict], t
         props.content_status = "定稿"
     buffer = io.BytesIO()
     tpl.save(buffer)
-    write_atomic(target, buffer.getvalue())
+    write_atomic(target, stable_package(buffer.getvalue()))
     return target
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import zipfile
 from copy import copy
 from decimal import Decimal
 
@@ -15,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 
 from pipeline.core.files import write_atomic
+from pipeline.documents.stable import stable_package
 
 THIN = Side(style="thin", color="FF808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -122,29 +122,26 @@ def _style(cell, bold: bool = False, fill=None, border: bool = True, align: str 
 
 
 def with_cached_values(data: bytes, sheetnames: list[str], cached: dict) -> bytes:
-    """Fill openpyxl's empty <v></v> of formula cells with our computed values."""
-    by_sheet: dict[int, dict[str, object]] = {}
+    """Fill openpyxl's empty <v></v> of formula cells with our computed values (in the one pass
+    that makes the package reproducible, `stable_package`)."""
+    by_sheet: dict[str, dict[str, object]] = {}
     for (title, coord), value in cached.items():
-        by_sheet.setdefault(sheetnames.index(title) + 1, {})[coord] = value
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            match = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
-            if match and int(match[1]) in by_sheet:
-                values = by_sheet[int(match[1])]
+        by_sheet.setdefault(f"xl/worksheets/sheet{sheetnames.index(title) + 1}.xml", {})[coord] = value
 
-                def fill(m, values=values):
-                    value = values.get(m[1])
-                    if value is None:
-                        return m[0]
-                    text = format(value, "f") if isinstance(value, Decimal) else str(value)
-                    return f'<c r="{m[1]}"{m[2]}><f>{m[3]}</f><v>{text}</v></c>'
-                content = re.sub(rb'<c r="([A-Z]+\d+)"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?</c>'.decode(),
-                                 fill, content.decode("utf-8")).encode("utf-8")
-            target.writestr(info, content)
-    return out.getvalue()
+    def rewrite(name: str, content: bytes) -> bytes:
+        values = by_sheet.get(name)
+        if not values:
+            return content
+
+        def fill(m):
+            value = values.get(m[1])
+            if value is None:
+                return m[0]
+            text = format(value, "f") if isinstance(value, Decimal) else str(value)
+            return f'<c r="{m[1]}"{m[2]}><f>{m[3]}</f><v>{text}</v></c>'
+        return re.sub(r'<c r="([A-Z]+\d+)"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?</c>',
+                      fill, content.decode("utf-8")).encode("utf-8")
+    return stable_package(data, rewrite)
 
 
 def print_setup(ws, title_rows: str | None, landscape: bool = True) -> None:

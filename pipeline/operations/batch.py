@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import io
 import json
 import re
 import os
@@ -28,6 +27,7 @@ from pipeline import DATA, __version__
 from pipeline.operations.ingest import file_sha256
 from pipeline.documents.render import SHIPPED
 from pipeline.core.files import safe_name, write_atomic
+from pipeline.documents.stable import made_at, made_on, stable_pdf
 from pipeline.workspace import Workspace
 
 STATE = ".taizhang-made.json"
@@ -160,9 +160,7 @@ def _month_bookmarks(pdf: Path, months: list[int], year: int) -> None:
         if month in starts:
             writer.add_outline_item(f"{month}月", starts[month])
     writer.page_mode = "/UseOutlines"
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    write_atomic(pdf, buffer.getvalue())
+    write_atomic(pdf, stable_pdf(writer))
 
 
 def _flat_outline(outline) -> list:
@@ -188,12 +186,26 @@ BRANCH_STEPS = (Step("工作记录本", "党支部工作记录本", _record_book
                 Step("月度检查表", "月度检查表", _checks, per_month=True))
 
 
+def _inside(ws: Workspace, path: Path) -> str:
+    """A path as the state file keeps it: relative to the workspace (absolute when outside it)."""
+    try:
+        return Path(path).resolve().relative_to(ws.home.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _state(ws: Workspace, year: int, branch: str) -> Path:
     return ws.outbox / str(year) / safe_name(branch) / STATE
 
 
 def run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, resume: bool) -> BranchRun:
-    """One branch, every step in order (runs in a worker process)."""
+    """One branch, every step in order (runs in a worker process); its documents are dated `today`
+    (the same bytes wherever and whenever they are made)."""
+    with made_on(today):
+        return _run_branch(home, branch, year, today, pdf, resume)
+
+
+def _run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, resume: bool) -> BranchRun:
     import logging
     logging.getLogger("pipeline").setLevel(logging.WARNING)
     ws = Workspace.open(home)
@@ -212,8 +224,8 @@ def run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, res
         started = time.perf_counter()
         previous = state.get(step.name)
         if resume and previous and previous["inputs"] == digest and previous["pdf"] >= pdf and \
-                all(Path(p).exists() for p in previous["files"]):
-            made = Made([Path(p) for p in previous["files"]], previous.get("summary", previous.get("duty")))
+                all((ws.home / p).exists() for p in previous["files"]):
+            made = Made([ws.home / p for p in previous["files"]], previous.get("summary", previous.get("duty")))
             run.skipped.append((step.name, made.paths))
         else:
             try:
@@ -223,7 +235,8 @@ def run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, res
                 run.seconds[step.name] = time.perf_counter() - started
                 continue
             run.made.append((step.name, made.paths))
-            state[step.name] = {"inputs": digest, "pdf": pdf, "files": [str(p) for p in made.paths],
+            # paths relative to the workspace: a worker host may mount it elsewhere than the caller
+            state[step.name] = {"inputs": digest, "pdf": pdf, "files": [_inside(ws, p) for p in made.paths],
                                 "summary": made.summary, "at": dt.datetime.now().isoformat(timespec="seconds")}
             write_atomic(state_path, json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8"))
         if made.summary is not None:
@@ -304,11 +317,12 @@ def year_end(ws: Workspace, year: int, *, jobs: int | None = None, branches: lis
                 if progress:
                     progress(runs[-1])
     runs.sort(key=lambda r: names.index(r.branch))
-    college, general_volumes = _college_outputs(ws, year, today, runs, registry, pdf, branches is None)
-    general_of = {r["党支部"]: r.get("党总支") or "（党委直属）" for r in registry}
-    volumes = [(run.branch, general_of.get(run.branch, ""), run.pdfs, run.volume) for run in runs] + \
-        [(*v, None) for v in general_volumes]
-    archives = _archives(ws, year, volumes, pdf)
+    with made_on(today):
+        college, general_volumes = _college_outputs(ws, year, today, runs, registry, pdf, branches is None)
+        general_of = {r["党支部"]: r.get("党总支") or "（党委直属）" for r in registry}
+        volumes = [(run.branch, general_of.get(run.branch, ""), run.pdfs, run.volume) for run in runs] + \
+            [(*v, None) for v in general_volumes]
+        archives = _archives(ws, year, volumes, pdf)
     manifest = write_manifest(ws, year)
     from pipeline.documents.overview import refresh
     overview = refresh(ws, today, year)             # outside outbox/<年度>: the manifest does not hold it
@@ -391,7 +405,7 @@ def _volume(ws: Workspace, year: int, owner: str, general: str, docs: list, fold
                 page += len(reader.pages)
             context = {"college": college, "owner": owner, "general": general or "—", "year": f"{year}年度",
                        "docs": f"{len(docs)}件", "pages": f"{page - 1}页", "keep": "永久",
-                       "date": f"{dt.date.today():%Y年%m月%d日}".replace("年0", "年").replace("月0", "月"),
+                       "date": f"{made_at():%Y年%m月%d日}".replace("年0", "年").replace("月0", "月"),
                        "rows": rows}
             cover = render_docx(template_path(ws, "archive_cover.docx"), lambda tpl: context,
                                 Path(tmp) / f"{year}年{safe_name(owner)}案卷封面.docx")
@@ -411,10 +425,8 @@ def _volume(ws: Workspace, year: int, owner: str, general: str, docs: list, fold
     writer.add_metadata({"/Title": f"{year}年{owner}年终归档", "/Author": owner,
                          "/Subject": "党组织台账年终归档", "/Creator": f"taizhang {__version__}"})
     writer.page_mode = "/UseOutlines"
-    buffer = io.BytesIO()
-    writer.write(buffer)
     target = folder / f"{year}年{safe_name(owner)}年终归档.pdf"
-    write_atomic(target, buffer.getvalue())
+    write_atomic(target, stable_pdf(writer))
     return target, len(writer.pages)
 
 
@@ -451,7 +463,7 @@ def write_manifest(ws: Workspace, year: int) -> Path:
     for state in root.glob(f"*/{STATE}"):
         for step in json.loads(state.read_text("utf-8")).values():
             for file in step["files"]:
-                inputs[str(Path(file).resolve())] = step["inputs"]
+                inputs[str((ws.home / file).resolve())] = step["inputs"]
     entries = []
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name not in (STATE, "manifest.json")
                        and not p.name.startswith(".~")):
