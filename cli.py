@@ -169,9 +169,16 @@ def ingest(ctx, files, branch, year, as_json):
 @click.option("--overview-delay", type=float, default=10.0, show_default=True,
               help="一批文件处理完、收件箱静默多少秒后更新台账总览页面。")
 @click.option("--no-overview", is_flag=True, help="不自动更新台账总览页面。")
+@click.option("--inbox", "inbox_name", metavar="文件夹",
+              help="监视工作区的另一个收件箱（须列在 taizhang.toml 的 [watch] inboxes 中）；每个收件箱一个监视进程。")
+@click.option("--queue", "to_queue", is_flag=True,
+              help="把需要转换的旧版文件和大文件交给工作进程（taizhang worker）处理；需要 PostgreSQL。")
+@click.option("--queue-above", type=float, default=2.0, show_default=True, metavar="MB",
+              help="与 --queue 同用：不小于此大小的文件交给工作进程；0 表示全部交给工作进程。")
 @click.option("-q", "--quiet", is_flag=True, help="不在屏幕上输出日志（仍写入 logs/taizhang.log）。")
 @click.pass_context
-def watch(ctx, polling, native, once, delay, rescan, overview_delay, no_overview, quiet):
+def watch(ctx, polling, native, once, delay, rescan, overview_delay, no_overview, inbox_name, to_queue, queue_above,
+          quiet):
     """监视收件箱：文件放入并写完后自动校验、入库、回执、归档。
 
     \b
@@ -184,19 +191,34 @@ def watch(ctx, polling, native, once, delay, rescan, overview_delay, no_overview
     ws = _workspace(ctx)
     ws.init()
     setup_logging(ws, quiet)
+    inbox = ws.inbox
+    if inbox_name:
+        inbox = next((i for i in ws.inboxes() if inbox_name in (i.name, str(i), i.relative_to(ws.home).as_posix())), None)
+        if inbox is None:
+            raise click.UsageError(f"收件箱“{inbox_name}”不在工作区的收件箱中：请在 taizhang.toml 的 [watch] inboxes 中列出它，"
+                  f"如 inboxes = [\"{inbox_name}\"]")
+        inbox.mkdir(parents=True, exist_ok=True)
     if polling is None and not native:
-        fs_type = network_fs_type(ws.inbox)
+        fs_type = network_fs_type(inbox)
         if fs_type:
             polling = 5.0
             click.echo(f"收件箱位于网络文件系统（{fs_type}），改用轮询方式。", err=True)
-    with InboxLock(ws):
+    handoff = None
+    if to_queue:
+        from pipeline.operations.queue import Handoff
+        handoff = Handoff(ws, queue_above)
+    with InboxLock(ws, inbox):
         watcher = Watcher(ws, delay=delay, polling=polling, rescan=rescan, overview=not no_overview,
-                          overview_delay=overview_delay)
+                          overview_delay=overview_delay, inbox=inbox, handoff=handoff)
         watcher.install_signal_handlers()
-        if once:
-            counts = watcher.once()
-            ctx.exit(1 if counts["rejected"] else 0)
-        watcher.run()
+        try:
+            if once:
+                counts = watcher.once()
+                ctx.exit(1 if counts["rejected"] else 0)
+            watcher.run()
+        finally:
+            if handoff is not None:
+                handoff.close()
 
 
 @main.command(context_settings=CONTEXT)
@@ -584,16 +606,18 @@ def year_end_command(ctx, year, jobs, branches, no_pdf, resume, queued, quiet):
 @click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
               help="工作进程数（每个进程有自己的 LibreOffice）。")
 @click.option("--until-empty", is_flag=True, help="队列空了就退出（默认一直等待新任务）。")
+@click.option("--stalled-after", type=click.FloatRange(3, 3600), default=30.0, show_default=True, metavar="秒",
+              help="其他工作进程失联（心跳停止）多少秒后，把它手上的任务重新排队。")
 @click.pass_context
-def worker(ctx, concurrency, until_empty):
-    """运行任务队列中的任务（年终各支部文书等）。需要 PostgreSQL 数据库；每台挂载了同一工作区的主机都可以运行。
+def worker(ctx, concurrency, until_empty, stalled_after):
+    """运行任务队列中的任务（监视进程交来的文件、年终各支部文书等）。需要 PostgreSQL 数据库；每台挂载了同一工作区的主机都可以运行。
 
     \b
     示例：
       taizhang --home /mnt/党建工作区 worker --concurrency 2
     """
     from pipeline.operations.queue import run_worker
-    run_worker(_workspace(ctx), concurrency, wait=not until_empty)
+    run_worker(_workspace(ctx), concurrency, wait=not until_empty, stalled_after=stalled_after)
 
 
 @main.command("verify-archive", context_settings=CONTEXT)

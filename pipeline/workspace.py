@@ -116,6 +116,22 @@ class Workspace:
         return list(self.section("funding").get("award_patterns") or AWARD_PATTERNS)
 
     inbox = property(lambda self: self.home / "inbox")
+
+    def inboxes(self) -> list[Path]:
+        """The main inbox and the others `[watch] inboxes` names (folders in the workspace, e.g. one
+        shared folder a campus; each has its own watcher, all feed the one store and outbox)."""
+        more = self.section("watch").get("inboxes") or []
+        return [self.inbox] + [self.home / str(p) for p in more if str(p).strip()]
+
+    def inbox_of(self, path: Path) -> Path | None:
+        """The inbox a path lies in (None: none of them)."""
+        for inbox in self.inboxes():
+            try:
+                Path(path).relative_to(inbox)
+                return inbox
+            except ValueError:
+                continue
+        return None
     outbox = property(lambda self: self.home / "outbox")
     archive = property(lambda self: self.home / "archive")
     rejected = property(lambda self: self.home / "rejected")

@@ -103,3 +103,115 @@ def test_a_worker_killed_mid_job_is_replaced(college_on_postgres):
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=120)
     assert counts == {"succeeded": 1}
+
+
+def _meeting(n: int, bad: bool = False) -> list:
+    day = dt.date(2027 if bad else 2026, 1 + n % 10, 1 + n % 27)       # 2027: after the day received
+    return ["支部委员会", day, "党员活动室", "张三", "李四", 5, 5, None, None, f"第{n}次支委会议题"]
+
+
+def test_two_watchers_three_workers_300_files_one_worker_killed(pg_server, college, tmp_path):
+    """Two shared folders (inboxes of one workspace), a watcher on each handing every file to the
+    queue, three workers; 300 files, 60 of them copies of another inbox's files under other names.
+    One worker is SIGKILLed while the queue is busy and a new one started. In the end every file
+    lies in exactly one place (archive/ or rejected/), nothing is left in the inboxes or work/,
+    each content is accepted once (its copies are 重复提交), every file has one receipt, and every
+    job succeeded once."""
+    from sqlalchemy import text
+
+    from tests.conftest import write_book
+    home = tmp_path / "ws"
+    home.mkdir()
+    (home / "taizhang.toml").write_text(f'[store]\nurl = "{pg_server.new_database()}"\n'
+                                        '[watch]\ninboxes = ["inbox-西校区"]\n', "utf-8")
+    ws = Workspace.open(home)
+    ws.init()
+    ingest(save_workbook(registry_workbook(college), tmp_path / "z1.xlsx"), ws)
+    east, west = ws.inboxes()
+    west.mkdir()
+    from pipeline.operations.queue import ensure_schema, make_app
+    ensure_schema(make_app(ws))
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    bad = {n for n in range(150, 240) if n % 8 == 0}                    # rejected, never copied
+    made = [write_book(staging / f"会议记录{n:03d}.xlsx", "B", [_meeting(n, n in bad)]) for n in range(240)]
+    drops = [(east, p.name, p) for p in made[:150]] + [(west, p.name, p) for p in made[150:]] + \
+        [(west, f"副本-{p.name}", p) for p in made[:60]]
+    assert len(drops) == 300
+    cli = [sys.executable, "-m", "cli", "--home", str(home)]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT}
+    engine = ws.store.engine
+
+    def sql(query: str, **params):
+        with engine.connect() as conn:
+            return conn.execute(text(query), params).all()
+
+    workers = [subprocess.Popen([*cli, "worker", "--stalled-after", "12"], **quiet)]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not sql("select id from procrastinate_workers"):
+        time.sleep(0.1)
+    (first_worker,), = sql("select id from procrastinate_workers")      # the one to be killed
+    workers += [subprocess.Popen([*cli, "worker", "--stalled-after", "12"], **quiet) for _ in range(2)]
+    watchers = [subprocess.Popen([*cli, "watch", "--delay", "0.3", "--queue", "--queue-above", "0", "--no-overview",
+                                  "-q", *(["--inbox", inbox.name] if inbox != ws.inbox else [])], **quiet)
+                for inbox in (east, west)]
+    def ingest_jobs() -> dict[str, int]:
+        return {status: count for status, count in sql("select status, count(*) from procrastinate_jobs "
+                                                       "where task_name = 'ingest_claim' group by status")}
+
+    try:
+        for inbox, name, source in drops:
+            shutil.copyfile(source, inbox / f".{name}.part")
+            (inbox / f".{name}.part").rename(inbox / name)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and ingest_jobs().get("succeeded", 0) < 60:
+            time.sleep(0.2)
+        busy = ingest_jobs()
+        assert busy.get("todo", 0) + busy.get("doing", 0) > 0, busy      # the queue is busy
+        for _ in range(500):                # freeze the first worker until it is caught holding a job
+            workers[0].send_signal(signal.SIGSTOP)
+            held = sql("select id from procrastinate_jobs where status = 'doing' and worker_id = :w", w=first_worker)
+            if held:
+                break
+            workers[0].send_signal(signal.SIGCONT)
+            time.sleep(0.01)
+        assert held, "the first worker never held a job"
+        workers[0].send_signal(signal.SIGKILL)            # mid-job
+        workers[0].wait()
+        workers.append(subprocess.Popen([*cli, "worker", "--stalled-after", "12"], **quiet))
+
+        def settled() -> bool:
+            jobs = ingest_jobs()
+            left = [p for inbox in (east, west) for p in inbox.rglob("*") if p.is_file()]
+            claims = [p for p in ws.work.iterdir()] if ws.work.exists() else []
+            return sum(jobs.values()) >= 300 and set(jobs) == {"succeeded"} and not left and not claims
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not settled():
+            time.sleep(0.5)
+        assert settled(), (ingest_jobs(), [p.name for p in ws.work.iterdir()])
+    finally:
+        for process in watchers + workers:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in watchers + workers:
+            process.wait(timeout=120)
+    assert ingest_jobs() == {"succeeded": 300}
+    subs = sql("select file_name, sha256, status, stored_path, receipt_path from submissions where file_name <> 'z1.xlsx'")
+    (killed_job,), = held
+    events = [t for (t,) in sql("select type from procrastinate_events where job_id = :j order by id", j=killed_job)]
+    assert [t for t in events if t != "scheduled"] == \
+        ["deferred", "started", "deferred_for_retry", "started", "succeeded"], events     # put back once, done once
+    assert sorted(s.file_name for s in subs) == sorted(name for _, name, _ in drops)   # each file once
+    statuses = {s.file_name: s.status for s in subs}
+    for n, path in enumerate(made):
+        copies = [statuses[path.name]] + ([statuses[f"副本-{path.name}"]] if n < 60 else [])
+        expected = ["rejected"] if n in bad else ["accepted"] + ["duplicate"] * (len(copies) - 1)
+        assert sorted(copies) == sorted(expected), (path.name, copies)
+    accepted = [s.sha256 for s in subs if s.status == "accepted"]
+    assert len(accepted) == len(set(accepted)) == 240 - len(bad)
+    stored = [ws.store.resolve(s.stored_path) for s in subs]
+    assert all(p.is_file() for p in stored) and len(set(stored)) == 300
+    originals = [p for top in (ws.archive, ws.rejected) for p in top.rglob("*.xlsx") if p.name.startswith(("会议", "副本"))
+                 and "回执" not in p.name]
+    assert sorted(p.resolve() for p in originals) == sorted(p.resolve() for p in stored)   # nothing else, no strays
+    assert all(ws.store.resolve(s.receipt_path).is_file() for s in subs)

@@ -108,6 +108,7 @@ class Claim:
     received: dt.datetime | None = None
     reserved: list[dict] = field(default_factory=list)
     year: int | None = None        # --year, when one was given
+    queued: dt.datetime | None = None   # handed to the workers' queue (a job names it by its token)
 
     def __post_init__(self):
         if self.received is None:
@@ -134,6 +135,13 @@ class Claim:
         self.year = year or self.year
         if changed:
             self._header()
+
+    def hand_off(self) -> None:
+        """Journal that the claim is left to a worker's job: recovery leaves it alone for a while
+        (`open_claims(leave_queued=…)`), and lets it go; then the job is deferred."""
+        self.queued = dt.datetime.now().replace(microsecond=0)
+        self._journal(queued=self.queued.isoformat())
+        self.close()
 
     def reserve(self, folder: Path, name: str) -> Path:
         """A destination of this claim's own, journaled before and after, so a crash can undo it."""
@@ -287,22 +295,35 @@ def claim_copied(root: Path, path: Path, *, branch: str | None = None,
     return claim
 
 
-def open_claims(root: Path, inbox: Path) -> list[Claim]:
+def open_claims(root: Path, inbox: Path, leave_queued: float = 0.0) -> list[Claim]:
     """Claims left by processes that are gone (their lock is free), oldest first, locked for us.
     Entries that are not claims are reported and left alone. A claim with no journal (made by
-    an older version) came from the inbox."""
+    an older version) came from the inbox. A claim handed to the queue less than `leave_queued`
+    seconds ago is the job's: left alone."""
     found = []
     if not root.is_dir():
         return found
+    now = dt.datetime.now()
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
         try:
             claim = _reopen(root, entry, inbox)
         except OSError as exc:
             log.error("恢复：无法检查工作目录中的 %s（%s），已保留原样", entry.name, exc)
             continue
+        if claim is not None and claim.queued is not None and (now - claim.queued).total_seconds() < leave_queued:
+            claim.close()
+            continue
         if claim is not None:
             found.append(claim)
     return found
+
+
+def reopen_claim(root: Path, token: str, inbox: Path) -> Claim | None:
+    """The claim `token`, locked for us; None when it is finished (gone) or a live process holds it."""
+    entry = root / token
+    if not entry.is_dir():
+        return None
+    return _reopen(root, entry, inbox)
 
 
 def _reopen(root: Path, entry: Path, inbox: Path) -> Claim | None:
@@ -339,7 +360,9 @@ def _reopen(root: Path, entry: Path, inbox: Path) -> Claim | None:
     relative = entries[0].relative_to(entry) if entries else Path()
     origin = Path(header["origin"]) if header.get("origin") else inbox / relative
     received = dt.datetime.fromisoformat(header["received"]) if header.get("received") else None
-    claim = Claim(entry.name, entry, relative, origin, fd, header.get("branch"), received, reserved, header.get("year"))
+    queued = dt.datetime.fromisoformat(header["queued"]) if header.get("queued") else None
+    claim = Claim(entry.name, entry, relative, origin, fd, header.get("branch"), received, reserved, header.get("year"),
+                  queued)
     if len(entries) > 1:
         log.warning("恢复：领取 %s 中有多个文件，只处理 %s，其余保留原样", entry.name, entries[0].name)
     return claim
@@ -389,6 +412,8 @@ def _read_journal(fd: int) -> tuple[dict, list[dict]]:
             continue                       # a line cut short by the kill
         if "origin" in entry:
             header = entry
+        elif "queued" in entry:
+            header = {**header, "queued": entry["queued"]}
         elif "reserve" in entry:
             reserved.append({"folder": Path(entry["reserve"]), "name": entry["name"], "path": None})
         elif "reserved" in entry and reserved:

@@ -124,7 +124,8 @@ def validate_path(path: Path, ws: Workspace, *, folder_branch: str | None = None
     """`taizhang validate`: the same verdict as `ingest` would give (the folder names the branch
     the same way), nothing written. A file that vanishes meanwhile is an error, not a traceback."""
     registry = [r["党支部"] for r in ws.store.registry()]
-    branch = Forced(folder_branch) if folder_branch else branch_from_folder(path, ws.inbox, registry)
+    branch = Forced(folder_branch) if folder_branch else branch_from_folder(path, ws.inbox_of(Path(path).absolute())
+                                                                            or ws.inbox, registry)
     if entry_kind(Path(path).resolve()) != "file":
         return _skipped(Path(path).name, Path(path), "不是普通文件，或已被移走（可能已由收件箱监视进程领取）")
     return check_file(Path(path), ws, folder_branch=branch, year=year)
@@ -146,10 +147,11 @@ def ingest(path: Path, ws: Workspace, *, folder_branch: str | None = None,
     if writers:
         return _skipped(name, origin, f"文件正在被其他程序写入（进程 {', '.join(map(str, writers))}），请写完后再提交")
     try:
-        if _inside(origin, ws.inbox):
-            if is_ignored(origin, ws.inbox):
+        inbox = next((i for i in ws.inboxes() if _inside(origin, i)), None)
+        if inbox is not None:
+            if is_ignored(origin, inbox):
                 return _skipped(name, origin, "隐藏文件夹或临时文件，未处理")
-            claim, why = claim_moved(claim_root(ws), origin, ws.inbox, branch=folder_branch, received=received)
+            claim, why = claim_moved(claim_root(ws), origin, inbox, branch=folder_branch, received=received)
             if claim is None:
                 note = {"gone": "文件已被收件箱监视进程领取处理，回执见 outbox/回执/",
                         "folder": "这是一个文件夹，请提交其中的文件"}.get(why, f"文件暂时无法领取（{why}），请稍后再试")
@@ -195,7 +197,8 @@ def ingest_claim(claim: Claim, ws: Workspace, *, branch: str | None = None, rece
     original and the receipts in place. `settle(path)` waits until a claimed file is quiet."""
     claim.remember(branch=branch, received=received, year=year)
     registry = [r["党支部"] for r in ws.store.registry()]
-    folder = Forced(claim.branch) if claim.branch else branch_from_folder(claim.origin, ws.inbox, registry)
+    folder = Forced(claim.branch) if claim.branch else branch_from_folder(claim.origin, ws.inbox_of(claim.origin)
+                                                                          or ws.inbox, registry)
     received = claim.received
     while True:
         result = _judge(claim, ws, folder, received, registry, settle)
@@ -285,26 +288,39 @@ def _place(source: Path, target: Path, kind: str | None, owner: str) -> None:
     source.unlink()
 
 
+QUEUED_GRACE = 3600.0     # seconds a claim handed to the queue is left to the workers' job
+
+
+def finish_claim(claim: Claim, ws: Workspace, settle=None) -> Result | None:
+    """Take a claim to its end, whatever point it had reached: committed already → only the
+    archive copy and the receipt are completed; else it is checked and stored (once: one
+    submission per claim token). None when there was no file in it."""
+    committed = ws.store.submission_by_claim(claim.token)
+    if committed is not None:
+        row, issues = committed
+        result = result_from_store(row, issues, claim.file, ws.store)
+        log.info("完成 %s 的归档和回执", row.file_name)
+        finish(result, ws, row.id, claim)
+        return result
+    if claim.file == claim.folder:          # nothing was moved in
+        claim.release_reservations()
+        claim.done()
+        return None
+    claim.release_reservations()
+    return ingest_claim(claim, ws, settle=settle)
+
+
 def recover(ws: Workspace, settle=None) -> list[Result]:
     """Finish what killed processes left in the work folder. A live process's claim is locked
-    and left alone; what cannot be handled is logged and left as it is — never a crash."""
+    and left alone, and so is one handed to the workers' queue within the hour; what cannot be
+    handled is logged and left as it is — never a crash."""
     done = []
-    for claim in open_claims(claim_root(ws), ws.inbox):
+    for claim in open_claims(claim_root(ws), ws.inbox, leave_queued=QUEUED_GRACE):
         try:
-            committed = ws.store.submission_by_claim(claim.token)
-            if committed is not None:
-                row, issues = committed
-                result = result_from_store(row, issues, claim.file, ws.store)
-                log.info("恢复：完成 %s 的归档和回执", row.file_name)
-                finish(result, ws, row.id, claim)
-            elif claim.file == claim.folder:          # nothing was moved in
-                claim.release_reservations()
-                claim.done()
+            log.info("恢复：%s", claim.relative)
+            result = finish_claim(claim, ws, settle)
+            if result is None:
                 continue
-            else:
-                log.info("恢复：重新处理 %s", claim.relative)
-                claim.release_reservations()
-                result = ingest_claim(claim, ws, settle=settle)
             done.append(result)
         except Interrupted:
             raise

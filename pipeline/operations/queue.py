@@ -11,6 +11,7 @@ Paths never travel in jobs: each worker uses its own mount of the workspace (`--
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 
@@ -53,37 +54,151 @@ def make_app(ws: Workspace):
             raise PipelineError("；".join(f"{step}：{why}" for step, why in run.failed))
         return {"branch": branch, "made": sum(len(p) for _, p in run.made), "seconds": round(time.perf_counter() - started, 1)}
 
+    @app.task(name="ingest_claim", queue=QUEUE, pass_context=True,
+              retry=RetryStrategy(max_attempts=5, wait=2, exponential_wait=2))
+    def ingest_claim(context, token: str) -> dict:
+        """A file a watcher claimed and handed over: checked, stored (once: one submission per
+        claim), archived or rejected, answered with its receipt — the watcher's own path."""
+        from pipeline.operations.claims import claim_root, reopen_claim
+        from pipeline.operations.ingest import finish_claim
+        ws = _open_workspace(context.additional_context["home"])
+        root = claim_root(ws)
+        claim = reopen_claim(root, token, ws.inbox)
+        if claim is None:
+            if (root / token).is_dir():            # a live process holds it: try again later
+                raise PipelineError(f"领取 {token} 正由另一进程处理")
+            return {"token": token, "status": "finished elsewhere"}
+        try:
+            result = finish_claim(claim, ws)
+        finally:
+            claim.close()
+        return {"token": token, "file": result.file if result else None, "status": result.status if result else "empty"}
+
     app.year_end_branch = year_end_branch
+    app.ingest_claim = ingest_claim
     return app
 
 
+@functools.lru_cache(maxsize=8)
+def _open_workspace(home: str) -> Workspace:
+    """A worker process's workspace, opened once (its store's connections kept)."""
+    return Workspace.open(home)
+
+
+class Handoff:
+    """The watcher's side of the queue: which claimed files go to the workers — files that need
+    LibreOffice (.doc .wps .xls .et) and files of at least `above_mb` (0: every file) — and their
+    jobs (one per claim: keyed by its token, never queued or run twice)."""
+
+    def __init__(self, ws: Workspace, above_mb: float):
+        self.app = make_app(ws)
+        ensure_schema(self.app)
+        self.app.open()
+        self.above = above_mb * 2**20
+
+    def wants(self, path) -> bool:
+        from pipeline.reading.excel import LEGACY_SUFFIXES
+        try:
+            return path.suffix.lower() in LEGACY_SUFFIXES or path.stat().st_size >= self.above
+        except OSError:
+            return False
+
+    def defer(self, token: str) -> int:
+        key = f"ingest:{token}"
+        return self.app.ingest_claim.configure(lock=key, queueing_lock=key).defer(token=token)
+
+    def close(self) -> None:
+        self.app.close()
+
+
 def ensure_schema(app) -> None:
-    """procrastinate's tables, once per database."""
+    """procrastinate's tables, once per database (of processes starting together on a new
+    database, one makes them; the others find them made)."""
     with app.open():
         try:
             app.job_manager.list_jobs(queue=QUEUE)
         except Exception:                 # no schema yet
-            app.schema_manager.apply_schema()
+            try:
+                app.schema_manager.apply_schema()
+            except Exception:
+                time.sleep(1.0)
+                app.job_manager.list_jobs(queue=QUEUE)    # made meanwhile by another process, or the error
 
 
-def run_worker(ws: Workspace, concurrency: int = 1, wait: bool = True) -> None:
+STALLED_AFTER = 30.0           # seconds without a heartbeat (sent every 5) before a job is given to another worker
+
+
+def run_worker(ws: Workspace, concurrency: int = 1, wait: bool = True, stalled_after: float = STALLED_AFTER) -> None:
     """Run jobs until stopped (SIGINT/SIGTERM finish the job in hand). `concurrency` worker
     processes, each with its own warm LibreOffice (the documents are made by blocking code: not
-    threads in one process)."""
+    threads in one process). Every worker also puts back in the queue the jobs of workers whose
+    heartbeat stopped (a host that died, a process killed) — at its start and then every few
+    seconds."""
     if concurrency > 1:
-        _worker_processes(ws, concurrency, wait)
+        _worker_processes(ws, concurrency, wait, stalled_after)
         return
+    import threading
     app = make_app(ws)
     ensure_schema(app)
-    app.run_worker(queues=[QUEUE], concurrency=1, wait=wait, additional_context={"home": str(ws.home)},
-                   shutdown_graceful_timeout=BRANCH_TIMEOUT, update_heartbeat_interval=5)
+    stop = threading.Event()
+    watchdog = threading.Thread(target=_requeue_stalled_every, args=(ws, stalled_after, stop), daemon=True)
+    watchdog.start()
+    try:
+        app.run_worker(queues=[QUEUE], concurrency=1, wait=wait, additional_context={"home": str(ws.home)},
+                       shutdown_graceful_timeout=BRANCH_TIMEOUT, update_heartbeat_interval=5)
+    finally:
+        stop.set()
 
 
-def _worker_processes(ws: Workspace, n: int, wait: bool) -> None:
+def _requeue_stalled_every(ws: Workspace, stalled_after: float, stop) -> None:
+    app = make_app(ws)
+    while not stop.is_set():
+        try:
+            requeue_stalled(ws, app, stalled_after)
+        except Exception as exc:          # the database away a moment: the next round tries again
+            log.warning("检查失联任务失败：%s", exc)
+        stop.wait(min(10.0, max(1.0, stalled_after / 3)))
+
+
+SWEEP_LOCK = 7412027           # PostgreSQL advisory lock: one process at a time puts stalled jobs back
+
+
+def requeue_stalled(ws: Workspace, app, seconds: float, ids=None) -> list[int]:
+    """Jobs (of `ids`, or all) whose worker's heartbeat is older than `seconds`: back to the queue.
+    One process at a time (an advisory lock; the others skip the round): two that listed the same
+    stalled job would put it back twice — the second time while a live worker runs it."""
+    from sqlalchemy import text
+    with ws.store.engine.connect() as conn:
+        if not conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK}).scalar():
+            return []
+        try:
+            return _requeue(app, seconds, ids)
+        finally:
+            conn.execute(text("select pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK})
+            conn.commit()
+
+
+def _requeue(app, seconds: float, ids) -> list[int]:
+    import asyncio
+
+    async def requeue():
+        done = []
+        async with app.open_async():
+            for job in await app.job_manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=seconds):
+                if ids is None or job.id in ids:
+                    log.warning("任务 %s（%s）的工作进程已失联，重新排队", job.id, job.lock)
+                    await app.job_manager.retry_job(job)
+                    done.append(job.id)
+        return done
+    return asyncio.run(requeue())
+
+
+def _worker_processes(ws: Workspace, n: int, wait: bool, stalled_after: float) -> None:
     import signal
     import subprocess
     import sys
-    command = [sys.executable, "-m", "cli", "--home", str(ws.home), "worker", "--concurrency", "1"]
+    command = [sys.executable, "-m", "cli", "--home", str(ws.home), "worker", "--concurrency", "1",
+               "--stalled-after", str(stalled_after)]
     if not wait:
         command.append("--until-empty")
     children = [subprocess.Popen(command) for _ in range(n)]
@@ -133,7 +248,7 @@ def wait_for(ws: Workspace, ids: list[int], progress=None, poll: float = 1.0, st
     heartbeat (killed, host gone) is put back in the queue for another worker."""
     app = make_app(ws)
     while True:
-        _requeue_stalled(app, ids, stalled_after)
+        requeue_stalled(ws, app, stalled_after, set(ids))
         counts: dict[str, int] = {}
         for _, _, _, status in job_states(ws, ids, app):
             counts[status] = counts.get(status, 0) + 1
@@ -142,18 +257,6 @@ def wait_for(ws: Workspace, ids: list[int], progress=None, poll: float = 1.0, st
         if not counts.get("todo") and not counts.get("doing"):
             return counts
         time.sleep(poll)
-
-
-def _requeue_stalled(app, ids: list[int], seconds: float) -> None:
-    import asyncio
-
-    async def requeue():
-        async with app.open_async():
-            for job in await app.job_manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=seconds):
-                if job.id in ids:
-                    log.warning("任务 %s（%s）的工作进程已失联，重新排队", job.id, job.lock)
-                    await app.job_manager.retry_job(job)
-    asyncio.run(requeue())
 
 
 def year_end_queued(ws: Workspace, year: int, *, branches: list[str] | None = None, pdf: bool = True,

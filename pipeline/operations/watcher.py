@@ -27,7 +27,7 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from pipeline.operations.claims import IGNORED_DIRS, Claim, claim_moved, claim_root, is_ignored
+from pipeline.operations.claims import IGNORED_DIRS, Claim, claim_moved, claim_root, is_ignored, reopen_claim
 from pipeline.core.files import local_writers, sweep_temp_files
 from pipeline.operations.ingest import Interrupted, Result, ingest_claim, recover
 from pipeline.core.issues import PipelineError
@@ -83,8 +83,9 @@ class WorkspaceLock:
     Windows the lock is on that file, which cannot be deleted while it is open. The kernel
     releases either when the process dies, however it dies."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, folder: Path | None = None):
         self.path = path
+        self.folder = folder or path.parent      # what is locked (POSIX)
         self.fd = -1
 
     def __enter__(self):
@@ -94,7 +95,7 @@ class WorkspaceLock:
             locker = lambda fd: msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)   # noqa: E731
         else:
             import fcntl
-            self.fd = os.open(self.path.parent, os.O_RDONLY)
+            self.fd = os.open(self.folder, os.O_RDONLY)
             locker = lambda fd: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   # noqa: E731
         try:
             locker(self.fd)
@@ -150,15 +151,20 @@ class InboxLock:
     """The file lock on the workspace, and — where the store is PostgreSQL, shared by several hosts
     that may mount the same inbox — the database's advisory lock keyed by the inbox too."""
 
-    def __init__(self, ws: Workspace):
+    def __init__(self, ws: Workspace, inbox: Path | None = None):
         self.ws = ws
-        self.file = WorkspaceLock(ws.home / "taizhang.lock")
+        inbox = inbox or ws.inbox
+        if inbox == ws.inbox:
+            self.file, self.key = WorkspaceLock(ws.home / "taizhang.lock"), ""
+        else:                               # another inbox of the workspace: a lock of its own
+            self.key = ":" + inbox.relative_to(ws.home).as_posix()
+            self.file = WorkspaceLock(ws.home / f"taizhang-{inbox.name}.lock", inbox)
         self.held = None
 
     def __enter__(self):
         self.file.__enter__()
         try:
-            self.held = self.ws.store.inbox_lock(f"inbox:{workspace_id(self.ws)}")
+            self.held = self.ws.store.inbox_lock(f"inbox:{workspace_id(self.ws)}{self.key}")
         except BaseException:
             self.file.__exit__(None, None, None)
             raise
@@ -331,9 +337,11 @@ class Watcher:
     clock: Callable[[], dt.datetime] | None = None   # when a file counts as received (default: now)
     overview: bool = True                # regenerate the 台账总览 pages after a burst of files
     overview_delay: float = 10.0
+    inbox: Path | None = None            # one of the workspace's inboxes (default: inbox/)
+    handoff: object | None = None        # queue.Handoff: big and legacy files go to the workers
 
     def __post_init__(self):
-        self.inbox = self.ws.inbox
+        self.inbox = self.inbox or self.ws.inbox
         self.stability = Stability(self.delay)
         self.next_rescan = 0.0
         self.claim_root = claim_root(self.ws)
@@ -443,9 +451,30 @@ class Watcher:
             self._process_guarded(claim, signature, since)
         return len(claimed)
 
+    def _hand_off(self, claim: Claim, signature: tuple | None, since: float) -> bool:
+        """A big or legacy file, once quiet, to the workers' queue (False: process it here)."""
+        if self.handoff is None or not self.handoff.wants(claim.file):
+            return False
+        self.settle(claim.file, signature, since)
+        claim.hand_off()
+        try:
+            self.handoff.defer(claim.token)
+        except Exception as exc:                      # the database went away: done here after all
+            log.warning("无法把 %s 交给工作进程（%s），由本进程处理", claim.relative.name, exc)
+            again = reopen_claim(self.claim_root, claim.token, self.inbox)
+            if again is None:
+                return True                           # someone took it meanwhile
+            claim.fd, claim.queued = again.fd, None
+            return False
+        log.info("%s 已交给工作进程处理（任务按领取号 %s）", claim.relative.name, claim.token)
+        self.counts["queued"] += 1
+        return True
+
     def _process_guarded(self, claim: Claim, signature: tuple | None, since: float) -> None:
         name = claim.relative.name
         try:
+            if self._hand_off(claim, signature, since):
+                return
             self.process(claim, signature, since)
         except Interrupted as exc:
             log.info("%s", exc)
