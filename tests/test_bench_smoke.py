@@ -32,3 +32,13 @@ def test_bench_start_runs():
 def test_bench_memory_runs():
     out = run("bench_memory.py", "--rows", "300")
     assert "taizhang validate：openpyxl 读取 峰值" in out and "taizhang ingest" in out
+
+
+def test_bench_queue_ingest_runs():
+    import pytest
+
+    from .pgserver import binaries
+    if binaries() is None:
+        pytest.skip("PostgreSQL server binaries are not installed (quickstart.sh installs postgresql)")
+    out = run("bench_queue_ingest.py", "--files", "4", "--workers", "1")
+    assert "监视进程自己处理（不经队列）" in out and "交给 1 个工作进程" in out
