@@ -15,7 +15,7 @@ from pathlib import Path
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import (Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+from sqlalchemy import (Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, TypeDecorator,
                         create_engine, event, func, select, update)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -25,6 +25,29 @@ from pipeline.core.records import Member
 from pipeline.core.values import as_date, match_key
 
 metadata = MetaData()
+
+
+class RecordData(TypeDecorator):
+    """A record's values as JSON: TEXT on SQLite, JSONB on PostgreSQL (there the values can be
+    queried and indexed in SQL: data->>'姓名'). The code above the store sees the JSON text on both."""
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB      # only when a PostgreSQL store opens
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value, dialect):
+        if dialect.name == "postgresql" and isinstance(value, str):
+            return json.loads(value)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and not isinstance(value, str):
+            return json.dumps(value, ensure_ascii=False)
+        return value
 
 submissions = Table(
     "submissions", metadata,
@@ -78,7 +101,7 @@ records = Table(
     Column("record_key", String(300)),
     Column("person", String(40)),
     Column("day", String(16)),
-    Column("data", Text, nullable=False),
+    Column("data", RecordData, nullable=False),            # JSONB on PostgreSQL (migration 0003)
     Column("source", String(8), default="excel"),       # excel | word: a Word meeting beats its Excel row
     Column("superseded_by", Integer, ForeignKey("records.id")),
     Index("ix_records_lookup", "branch", "item", "record_key"),

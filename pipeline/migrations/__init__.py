@@ -5,5 +5,5 @@ then imports Alembic to upgrade — in a transaction where the database allows i
 interrupted half-way leaves the old schema and every record as they were. A database made before
 migrations existed (tables, no `alembic_version`) is stamped with the baseline first.
 """
-HEAD = "0002"
+HEAD = "0003"
 BASELINE = "0001"
