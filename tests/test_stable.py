@@ -85,6 +85,7 @@ def test_eexec_and_a_type1_uniqueid():
     assert 4000000 <= int(ident) < 5000000 and ident != b"4100012"
     assert b"/UniqueID " + ident in eexec(steady[clear_length:clear_length + secret_length], decrypt=True)
     assert type1_steady(b"%!PS no id\n", 11, 0) is None
+    assert type1_steady(steady, clear_length, secret_length) is None      # steady already: left as it is
 
 
 def test_a_document_converted_twice_by_one_libreoffice_is_the_same_pdf(tmp_path):

@@ -96,12 +96,16 @@ def type1_steady(data: bytes, clear_length: int, secret_length: int) -> tuple[by
     """A Type 1 font program (cleartext, eexec-encrypted part, trailer) with its UniqueID, in both
     parts, replaced by one derived from the cleartext (font name, bounding box and the subset's
     encoding: the same subset, the same number; 4000000–4999999 is the range for private use);
-    (program, cleartext length, encrypted length), or None when it has no UniqueID."""
+    (program, cleartext length, encrypted length), or None when it has no UniqueID or has its own
+    already (a document merged into an archive volume is not decrypted again)."""
     clear, secret, rest = data[:clear_length], data[clear_length:clear_length + secret_length], \
         data[clear_length + secret_length:]
-    if not _UNIQUE_ID.search(clear):
+    found = _UNIQUE_ID.search(clear)
+    if not found:
         return None
     ident = b"/UniqueID %d" % (4000000 + zlib.crc32(_UNIQUE_ID.sub(b"", clear)) % 1000000)
+    if found[0] == ident:
+        return None
     clear = _UNIQUE_ID.sub(ident, clear)
     secret = eexec(_UNIQUE_ID.sub(ident, eexec(secret, decrypt=True)), decrypt=False)
     return clear + secret + rest, len(clear), len(secret)
