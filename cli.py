@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -193,11 +194,11 @@ def watch(ctx, polling, native, once, delay, rescan, overview_delay, no_overview
     setup_logging(ws, quiet)
     inbox = ws.inbox
     if inbox_name:
-        inbox = next((i for i in ws.inboxes() if inbox_name in (i.name, str(i), i.relative_to(ws.home).as_posix())), None)
+        inbox = next((i for i in ws.inboxes() if inbox_name in (i.name, str(i), os.path.relpath(i, ws.home))), None)
         if inbox is None:
             raise click.UsageError(f"收件箱“{inbox_name}”不在工作区的收件箱中：请在 taizhang.toml 的 [watch] inboxes 中列出它，"
-                  f"如 inboxes = [\"{inbox_name}\"]")
-        inbox.mkdir(parents=True, exist_ok=True)
+                                   f"如 inboxes = [\"{inbox_name}\"]")
+        _check_inbox(ws, inbox)
     if polling is None and not native:
         fs_type = network_fs_type(inbox)
         if fs_type:
@@ -219,6 +220,20 @@ def watch(ctx, polling, native, once, delay, rescan, overview_delay, no_overview
         finally:
             if handoff is not None:
                 handoff.close()
+
+
+def _check_inbox(ws, inbox: Path) -> None:
+    """Another inbox must lie in the workspace, on the file system of its work folder (a claim is
+    one rename)."""
+    from pipeline.operations.claims import claim_root
+    try:
+        inbox.resolve().relative_to(ws.home.resolve())
+    except ValueError:
+        raise click.UsageError(f"收件箱 {inbox} 不在工作区 {ws.home} 之内：请把它放在工作区里，"
+                               "在 [watch] inboxes 中写相对路径") from None
+    inbox.mkdir(parents=True, exist_ok=True)
+    if os.stat(inbox).st_dev != os.stat(claim_root(ws)).st_dev:
+        raise click.UsageError(f"收件箱 {inbox} 与工作目录不在同一个文件系统上，文件无法原子地领取：请把它放在工作区的同一存储上")
 
 
 @main.command(context_settings=CONTEXT)
@@ -606,7 +621,7 @@ def year_end_command(ctx, year, jobs, branches, no_pdf, resume, queued, quiet):
 @click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
               help="工作进程数（每个进程有自己的 LibreOffice）。")
 @click.option("--until-empty", is_flag=True, help="队列空了就退出（默认一直等待新任务）。")
-@click.option("--stalled-after", type=click.FloatRange(3, 3600), default=30.0, show_default=True, metavar="秒",
+@click.option("--stalled-after", type=click.FloatRange(15, 3600), default=30.0, show_default=True, metavar="秒",
               help="其他工作进程失联（心跳停止）多少秒后，把它手上的任务重新排队。")
 @click.pass_context
 def worker(ctx, concurrency, until_empty, stalled_after):

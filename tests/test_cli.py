@@ -125,3 +125,21 @@ def test_console_script_and_python_cli_are_the_same_group(tmp_path):
     done = subprocess.run([str(script), "ingest", "--json", str(bad)], env=env, capture_output=True, text=True)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert json.loads(done.stdout)[0]["issues"][0]["code"] == "file-empty"
+
+
+def test_watch_another_inbox_must_be_listed_and_inside_the_workspace(tmp_path):
+    """`watch --inbox`: an inbox not listed in [watch] inboxes, or one outside the workspace, is
+    refused with a Chinese message (exit 2) before anything is watched; a listed one is watched."""
+    home = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(main, ["--home", str(home), "init"]).exit_code == 0
+    refused = runner.invoke(main, ["--home", str(home), "watch", "--once", "--inbox", "inbox-西校区"])
+    assert refused.exit_code == 2 and "[watch] inboxes" in refused.output
+    outside = tmp_path / "别处"
+    (home / "taizhang.toml").write_text(f'[watch]\ninboxes = ["inbox-西校区", "{outside.as_posix()}"]\n', "utf-8")
+    refused = runner.invoke(main, ["--home", str(home), "watch", "--once", "--inbox", str(outside)])
+    assert refused.exit_code == 2 and "不在工作区" in refused.output and not outside.exists()
+    (home / "inbox-西校区" / "机电工程学院教工党支部").mkdir(parents=True)
+    watched = runner.invoke(main, ["--home", str(home), "watch", "--once", "--delay", "0", "--no-overview", "-q",
+                                   "--inbox", "inbox-西校区"])
+    assert watched.exit_code == 0, watched.output

@@ -146,12 +146,12 @@ def test_two_watchers_three_workers_300_files_one_worker_killed(pg_server, colle
         with engine.connect() as conn:
             return conn.execute(text(query), params).all()
 
-    workers = [subprocess.Popen([*cli, "worker", "--stalled-after", "12"], **quiet)]
+    workers = [subprocess.Popen([*cli, "worker", "--stalled-after", "15"], **quiet)]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not sql("select id from procrastinate_workers"):
         time.sleep(0.1)
     (first_worker,), = sql("select id from procrastinate_workers")      # the one to be killed
-    workers += [subprocess.Popen([*cli, "worker", "--stalled-after", "12"], **quiet) for _ in range(2)]
+    workers += [subprocess.Popen([*cli, "worker", "--stalled-after", "15"], **quiet) for _ in range(2)]
     watchers = [subprocess.Popen([*cli, "watch", "--delay", "0.3", "--queue", "--queue-above", "0", "--no-overview",
                                   "-q", *(["--inbox", inbox.name] if inbox != ws.inbox else [])], **quiet)
                 for inbox in (east, west)]
@@ -178,7 +178,7 @@ def test_two_watchers_three_workers_300_files_one_worker_killed(pg_server, colle
         assert held, "the first worker never held a job"
         workers[0].send_signal(signal.SIGKILL)            # mid-job
         workers[0].wait()
-        workers.append(subprocess.Popen([*cli, "worker", "--stalled-after", "12"], **quiet))
+        workers.append(subprocess.Popen([*cli, "worker", "--stalled-after", "15"], **quiet))
 
         def settled() -> bool:
             jobs = ingest_jobs()

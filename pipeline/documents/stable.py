@@ -15,9 +15,10 @@ import io
 import os
 import re
 import zipfile
-import zlib
+import logging
 from contextvars import ContextVar
 
+log = logging.getLogger(__name__)
 _MADE: ContextVar[dt.datetime | None] = ContextVar("taizhang_made", default=None)
 _CORE_DATES = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
 
@@ -62,15 +63,16 @@ def stable_package(data: bytes, rewrite=None) -> bytes:
             entry = zipfile.ZipInfo(info.filename, date_time=date_time)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = info.external_attr
+            entry.create_system = 3                 # the same bytes from a Windows or a Linux host
             target.writestr(entry, content)
     return out.getvalue()
 
 
 def stable_pdf(writer) -> bytes:
     """A pypdf writer's PDF with its dates set to `made_at()`, no /ID (LibreOffice puts a
-    time-derived one there; it is optional without encryption, PDF 1.7 §14.4) and its Type 1 fonts'
-    UniqueIDs taken from the fonts themselves (LibreOffice numbers the fonts it has embedded since
-    it started, so the same document converted by another instance would differ)."""
+    time-derived one there; it is optional without encryption, PDF 1.7 §14.4) and no UniqueID in its
+    Type 1 fonts (LibreOffice numbers the fonts it has embedded since it started, so the same
+    document converted by another instance would differ)."""
     from pypdf.generic import NameObject, NumberObject, StreamObject
     stamp = made_at().strftime("D:%Y%m%d%H%M%S+00'00'")
     writer.add_metadata({"/CreationDate": stamp, "/ModDate": stamp})
@@ -81,7 +83,11 @@ def stable_pdf(writer) -> bytes:
             steady = type1_steady(data, int(obj["/Length1"]), int(obj["/Length2"]))
             if steady is not None:
                 data, clear, secret = steady
-                obj.set_data(data)
+                try:
+                    obj.set_data(data)
+                except Exception as exc:      # a filter pypdf cannot write again: the font as it was
+                    log.warning("PDF 字体未能规范化（%s），保留原样", exc)
+                    continue
                 obj[NameObject("/Length1")] = NumberObject(clear)
                 obj[NameObject("/Length2")] = NumberObject(secret)
     out = io.BytesIO()
@@ -89,25 +95,20 @@ def stable_pdf(writer) -> bytes:
     return out.getvalue()
 
 
-_UNIQUE_ID = re.compile(rb"/UniqueID \d+")
+_UNIQUE_ID = re.compile(rb"/UniqueID \d+ def\s?")
 
 
 def type1_steady(data: bytes, clear_length: int, secret_length: int) -> tuple[bytes, int, int] | None:
-    """A Type 1 font program (cleartext, eexec-encrypted part, trailer) with its UniqueID, in both
-    parts, replaced by one derived from the cleartext (font name, bounding box and the subset's
-    encoding: the same subset, the same number; 4000000–4999999 is the range for private use);
-    (program, cleartext length, encrypted length), or None when it has no UniqueID or has its own
-    already (a document merged into an archive volume is not decrypted again)."""
+    """A Type 1 font program (cleartext, eexec-encrypted part, trailer) without its UniqueID, in
+    both parts (the entry is optional, Type 1 Font Format §5.6; a number derived from the font could
+    collide between two subsets in one volume, and printers cache fonts by it): (program, cleartext
+    length, encrypted length), or None when it has none (LibreOffice's, or removed already)."""
     clear, secret, rest = data[:clear_length], data[clear_length:clear_length + secret_length], \
         data[clear_length + secret_length:]
-    found = _UNIQUE_ID.search(clear)
-    if not found:
+    if not _UNIQUE_ID.search(clear):
         return None
-    ident = b"/UniqueID %d" % (4000000 + zlib.crc32(_UNIQUE_ID.sub(b"", clear)) % 1000000)
-    if found[0] == ident:
-        return None
-    clear = _UNIQUE_ID.sub(ident, clear)
-    secret = eexec(_UNIQUE_ID.sub(ident, eexec(secret, decrypt=True)), decrypt=False)
+    clear = _UNIQUE_ID.sub(b"", clear)
+    secret = eexec(_UNIQUE_ID.sub(b"", eexec(secret, decrypt=True)), decrypt=False)
     return clear + secret + rest, len(clear), len(secret)
 
 

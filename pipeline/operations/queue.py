@@ -63,11 +63,13 @@ def make_app(ws: Workspace):
         from pipeline.operations.ingest import finish_claim
         ws = _open_workspace(context.additional_context["home"])
         root = claim_root(ws)
-        claim = reopen_claim(root, token, ws.inbox)
-        if claim is None:
-            if (root / token).is_dir():            # a live process holds it: try again later
+        waited = time.monotonic() + CLAIM_WAIT
+        while (claim := reopen_claim(root, token, ws.inbox)) is None:
+            if not (root / token).is_dir():
+                return {"token": token, "status": "finished elsewhere"}
+            if time.monotonic() > waited:        # a live process holds it still: the job is retried later
                 raise PipelineError(f"领取 {token} 正由另一进程处理")
-            return {"token": token, "status": "finished elsewhere"}
+            time.sleep(0.5)                      # the watcher letting it go, or recovery glancing at it
         try:
             result = finish_claim(claim, ws)
         finally:
@@ -126,6 +128,8 @@ def ensure_schema(app) -> None:
 
 
 STALLED_AFTER = 30.0           # seconds without a heartbeat (sent every 5) before a job is given to another worker
+HEARTBEAT = 5.0
+CLAIM_WAIT = 60.0              # seconds a job waits for a claim another process holds before it is retried
 
 
 def run_worker(ws: Workspace, concurrency: int = 1, wait: bool = True, stalled_after: float = STALLED_AFTER) -> None:
@@ -145,7 +149,8 @@ def run_worker(ws: Workspace, concurrency: int = 1, wait: bool = True, stalled_a
     watchdog.start()
     try:
         app.run_worker(queues=[QUEUE], concurrency=1, wait=wait, additional_context={"home": str(ws.home)},
-                       shutdown_graceful_timeout=BRANCH_TIMEOUT, update_heartbeat_interval=5)
+                       shutdown_graceful_timeout=BRANCH_TIMEOUT, update_heartbeat_interval=HEARTBEAT,
+                       stalled_worker_timeout=stalled_after)
     finally:
         stop.set()
 
@@ -169,7 +174,9 @@ def requeue_stalled(ws: Workspace, app, seconds: float, ids=None) -> list[int]:
     stalled job would put it back twice — the second time while a live worker runs it."""
     from sqlalchemy import text
     with ws.store.engine.connect() as conn:
-        if not conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK}).scalar():
+        held = conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK}).scalar()
+        conn.commit()                      # a session lock: no transaction left open meanwhile
+        if not held:
             return []
         try:
             return _requeue(app, seconds, ids)
@@ -186,8 +193,12 @@ def _requeue(app, seconds: float, ids) -> list[int]:
         async with app.open_async():
             for job in await app.job_manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=seconds):
                 if ids is None or job.id in ids:
-                    log.warning("任务 %s（%s）的工作进程已失联，重新排队", job.id, job.lock)
-                    await app.job_manager.retry_job(job)
+                    try:
+                        await app.job_manager.retry_job(job)
+                    except Exception as exc:      # finished meanwhile by its worker after all
+                        log.info("任务 %s 未重新排队：%s", job.id, exc)
+                        continue
+                    log.warning("任务 %s（%s）的工作进程已失联，已重新排队", job.id, job.lock)
                     done.append(job.id)
         return done
     return asyncio.run(requeue())

@@ -27,7 +27,7 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from pipeline.operations.claims import IGNORED_DIRS, Claim, claim_moved, claim_root, is_ignored, reopen_claim
+from pipeline.operations.claims import IGNORED_DIRS, Claim, claim_moved, claim_root, is_ignored
 from pipeline.core.files import local_writers, sweep_temp_files
 from pipeline.operations.ingest import Interrupted, Result, ingest_claim, recover
 from pipeline.core.issues import PipelineError
@@ -157,7 +157,7 @@ class InboxLock:
         if inbox == ws.inbox:
             self.file, self.key = WorkspaceLock(ws.home / "taizhang.lock"), ""
         else:                               # another inbox of the workspace: a lock of its own
-            self.key = ":" + inbox.relative_to(ws.home).as_posix()
+            self.key = ":" + Path(os.path.relpath(inbox, ws.home)).as_posix()
             self.file = WorkspaceLock(ws.home / f"taizhang-{inbox.name}.lock", inbox)
         self.held = None
 
@@ -456,16 +456,14 @@ class Watcher:
         if self.handoff is None or not self.handoff.wants(claim.file):
             return False
         self.settle(claim.file, signature, since)
-        claim.hand_off()
         try:
+            # deferred while the claim is still ours (a job that starts at once waits for it): a kill
+            # before this leaves a plain claim that recovery takes up, a kill after leaves the job
             self.handoff.defer(claim.token)
         except Exception as exc:                      # the database went away: done here after all
             log.warning("无法把 %s 交给工作进程（%s），由本进程处理", claim.relative.name, exc)
-            again = reopen_claim(self.claim_root, claim.token, self.inbox)
-            if again is None:
-                return True                           # someone took it meanwhile
-            claim.fd, claim.queued = again.fd, None
             return False
+        claim.hand_off()                              # journaled as the job's, and let go
         log.info("%s 已交给工作进程处理（任务按领取号 %s）", claim.relative.name, claim.token)
         self.counts["queued"] += 1
         return True
