@@ -64,3 +64,20 @@ def test_a_resume_on_another_mount_of_the_workspace_makes_nothing(with_roster, t
     (run,) = again.runs
     assert run.made == [] and len(run.skipped) == len(BRANCH_STEPS)
     assert len(first.runs[0].made) == len(BRANCH_STEPS)
+
+
+def test_a_branch_past_its_time_limit_starts_no_more_steps(with_roster, monkeypatch):
+    """The queue's branch job has a time limit: steps not begun by then fail as over time (the
+    job is then retried with back-off), the ones done stay done."""
+    import time as clock
+
+    from pipeline.operations import batch
+    calls = []
+    first = batch.BRANCH_STEPS[0]
+    slow = batch.Step(first.name, first.title, lambda *a: calls.append(1) or first.make(*a))
+    monkeypatch.setattr(batch, "BRANCH_STEPS", (slow, *batch.BRANCH_STEPS[1:]))
+    ticks = iter([0.0, 100.0])                        # the first step begins in time, then the clock is past
+    monkeypatch.setattr(clock, "monotonic", lambda: next(ticks, 100.0))
+    run = batch.run_branch(str(with_roster.home), BRANCH, 2026, TODAY, False, False, deadline=50.0)
+    assert calls == [1] and [name for name, _ in run.made] == [first.name]
+    assert run.failed == [(s.name, batch.OVER_TIME) for s in batch.BRANCH_STEPS[1:]]

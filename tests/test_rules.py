@@ -1,4 +1,5 @@
-"""Item rules through the whole pipeline: one real workbook each, issues compared as tuples."""
+"""Item rules through the whole pipeline: one real workbook each, issues compared as tuples — on the
+SQLite store and on a real PostgreSQL server (the rules read rosters, bases and registries from it)."""
 import datetime as dt
 from decimal import Decimal
 
@@ -10,6 +11,11 @@ from pipeline.core.formats import DERIVED, EXCEL_ITEMS, ITEMS
 from pipeline.operations.ingest import check_file
 
 from .conftest import BRANCH, RECEIVED, codes, errors, write_book
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
 
 A1_HEAD = ["序号", "姓名", "性别", "民族", "出生年月", "身份证号", "学历", "人员类别", "入党时间", "转正时间", "党员身份",
            "所在党小组", "党内职务", "工作单位及职务", "联系电话", "备注"]

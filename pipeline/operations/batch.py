@@ -198,14 +198,20 @@ def _state(ws: Workspace, year: int, branch: str) -> Path:
     return ws.outbox / str(year) / safe_name(branch) / STATE
 
 
-def run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, resume: bool) -> BranchRun:
+def run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, resume: bool,
+               deadline: float | None = None) -> BranchRun:
     """One branch, every step in order (runs in a worker process); its documents are dated `today`
-    (the same bytes wherever and whenever they are made)."""
+    (the same bytes wherever and whenever they are made). Past `deadline` (time.monotonic()) the
+    steps not begun are failed as over time (each conversion has its own time limit besides)."""
     with made_on(today):
-        return _run_branch(home, branch, year, today, pdf, resume)
+        return _run_branch(home, branch, year, today, pdf, resume, deadline)
 
 
-def _run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, resume: bool) -> BranchRun:
+OVER_TIME = "超过任务时限，未开始"
+
+
+def _run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, resume: bool,
+                deadline: float | None) -> BranchRun:
     import logging
     logging.getLogger("pipeline").setLevel(logging.WARNING)
     ws = Workspace.open(home)
@@ -222,6 +228,9 @@ def _run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, re
 
     for step in BRANCH_STEPS:
         started = time.perf_counter()
+        if deadline is not None and time.monotonic() > deadline:
+            run.failed.append((step.name, OVER_TIME))
+            continue
         previous = state.get(step.name)
         if resume and previous and previous["inputs"] == digest and previous["pdf"] >= pdf and \
                 all((ws.home / p).exists() for p in previous["files"]):

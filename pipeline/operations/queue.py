@@ -49,7 +49,8 @@ def make_app(ws: Workspace):
         from pipeline.operations.batch import run_branch
         home = context.additional_context["home"]
         started = time.perf_counter()
-        run = run_branch(home, branch, year, dt.date.fromisoformat(today), pdf, resume=True)
+        run = run_branch(home, branch, year, dt.date.fromisoformat(today), pdf, resume=True,
+                         deadline=time.monotonic() + BRANCH_TIMEOUT)
         if run.failed:
             raise PipelineError("；".join(f"{step}：{why}" for step, why in run.failed))
         return {"branch": branch, "made": sum(len(p) for _, p in run.made), "seconds": round(time.perf_counter() - started, 1)}
