@@ -215,3 +215,5 @@ def test_two_watchers_three_workers_300_files_one_worker_killed(pg_server, colle
                  and "回执" not in p.name]
     assert sorted(p.resolve() for p in originals) == sorted(p.resolve() for p in stored)   # nothing else, no strays
     assert all(ws.store.resolve(s.receipt_path).is_file() for s in subs)
+    page = (ws.outbox / "总览" / "台账总览.html").read_text("utf-8")      # made by a worker, the watchers do not
+    assert "机电工程学院教工党支部" in page

@@ -75,11 +75,23 @@ def make_app(ws: Workspace):
             result = finish_claim(claim, ws)
         finally:
             claim.close()
+        if result is not None and result.status in ("accepted", "rejected") and _last_ingest(app):
+            from pipeline.documents.overview import refresh
+            refresh(ws)                          # the last of a burst: the 台账总览 pages show it
         return {"token": token, "file": result.file if result else None, "status": result.status if result else "empty"}
 
     app.year_end_branch = year_end_branch
     app.ingest_claim = ingest_claim
     return app
+
+
+def _last_ingest(app) -> bool:
+    """No other file waits in the queue (the pages are regenerated once a burst, not once a file)."""
+    try:
+        waiting = app.job_manager.list_jobs(queue=QUEUE, task="ingest_claim", status="todo")
+    except Exception:                       # the pages can wait for the next file
+        return False
+    return not list(waiting)
 
 
 @functools.lru_cache(maxsize=8)
