@@ -119,7 +119,14 @@ def read_workbook(path: Path, limits: Limits = Limits()) -> tuple[list[RawSheet]
 
 # what calamine cannot tell: a formula (its cached value, or none), an error value, a number of 16
 # digits or more (an ID typed as a number: exact as an int only when read from the XML)
-_OPENPYXL_ONLY = re.compile(rb'<(?:\w+:)?f[ >/]|\bt="e"|<v>-?\d{16,}</v>')
+_FORMULA = re.compile(rb'<(?:\w+:)?f[ >/]')
+_LONG_NUMBER = re.compile(rb'<v>-?\d{16,}</v>')
+
+
+def _openpyxl_only(xml: bytes) -> bool:
+    """Three searches, each with a fast path (one alternation of the three was twice as slow); an
+    error value's t="e" is found as plain bytes (a false alarm only sends the file to openpyxl)."""
+    return b't="e"' in xml or _FORMULA.search(xml) is not None or _LONG_NUMBER.search(xml) is not None
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
        "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
@@ -179,7 +186,7 @@ def _scan_sheet(z: zipfile.ZipFile, part: str, decimals: dict[int, int]) -> dict
                     carry = text
                     continue
                 text, carry = text[:cut], text[cut:]
-            if _OPENPYXL_ONLY.search(text):
+            if _openpyxl_only(text):
                 return None
             for m in shown.finditer(text) if shown else ():
                 attrs = m[3] + m[5]
