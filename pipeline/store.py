@@ -12,8 +12,6 @@ import json
 import threading
 import time
 from pathlib import Path
-from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import (Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, TypeDecorator,
                         create_engine, event, func, select, update)
@@ -21,8 +19,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from pipeline.core.formats import ITEMS, Item, fields_item
 from pipeline.core.issues import Issue, PipelineError
-from pipeline.core.records import Member
 from pipeline.core.values import as_date, match_key
+from pipeline.store_reads import (AlreadyAccepted, LedgerRows, Reads, decode_record,  # noqa: F401 (re-exported)
+                                  encode_record)
 
 metadata = MetaData()
 
@@ -122,73 +121,20 @@ issues_table = Table(
 )
 
 
-# --- encoding records ---------------------------------------------------------------
-
-def encode_value(kind: str, value):
-    if value is None:
-        return None
-    if kind == "month":
-        return f"{value[0]:04d}-{value[1]:02d}"
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat(timespec="minutes") if isinstance(value, dt.datetime) else value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
-def decode_value(kind: str, value):
-    if value is None:
-        return None
-    if kind == "month":
-        year, month = value.split("-")
-        return (int(year), int(month))
-    if kind in ("date", "birth"):
-        return dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
-    if kind in ("money", "percent", "hours", "score"):
-        return Decimal(value)
-    if kind == "names":
-        return tuple(value)
-    return value
-
-
-_PLAIN = (str, int, bool)
-
-
-def encode_record(item: Item, values: dict) -> str:
-    types = item.types
-    data = {k: v if type(v) in _PLAIN else encode_value(types.get(k, "text"), v) for k, v in values.items()}
-    return json.dumps(data, ensure_ascii=False)
-
-
-def decode_record(item: Item, text: str) -> dict:
-    types = item.types
-    return {k: decode_value(types.get(k, "text"), v) for k, v in json.loads(text).items()}
-
-
 def _day_after(day: dt.date) -> dt.datetime:
     """The first instant after `day` (for "received by the end of that day")."""
     return dt.datetime.combine(day, dt.time()) + dt.timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class LedgerRows:
-    """An accepted sheet ready to store."""
-    item: str              # the sheet's item (B for the mixed meeting form)
-    branch: str | None
-    period: str | None
-    sheet: str
-    as_of: dt.date | None
-    rows: list             # validation.Row
-    source: str = "excel"
+class Store(Reads):
+    """The store, for reading and writing (SQLAlchemy Core). The reads that checking a file makes
+    come from `Reads`, in SQL that SQLite and PostgreSQL both speak."""
 
+    def _rows(self, sql: str, params: dict) -> list:
+        from sqlalchemy import text
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
 
-class AlreadyAccepted(PipelineError):
-    """Another process accepted the same bytes first: this file is a duplicate."""
-
-
-class Store:
     def __init__(self, url: str, root: Path | None = None):
         self.url = url
         self.root = root              # the workspace: paths are kept relative to it (hosts mount it anywhere)
@@ -327,88 +273,6 @@ class Store:
         conn.execute(update(records).where(*live).values(superseded_by=newest))
 
     # --- reading ------------------------------------------------------------------
-
-    def accepted_with_hash(self, sha256: str):
-        with self.engine.connect() as conn:
-            return conn.execute(select(submissions).where(
-                submissions.c.sha256 == sha256, submissions.c.status == "accepted")
-                .order_by(submissions.c.id)).first()
-
-    def active_records(self, item: str, branch: str | None = None, period: str | None = None) -> list[dict]:
-        """Records of live ledgers (not superseded), newest ledger first."""
-        query = (select(records.c.data, records.c.item, ledgers.c.period, ledgers.c.id)
-                 .join(ledgers, records.c.ledger_id == ledgers.c.id)
-                 .where(records.c.item == item, records.c.superseded_by.is_(None),
-                        ledgers.c.superseded_by.is_(None))
-                 .order_by(ledgers.c.id.desc(), records.c.line))
-        if branch is not None:
-            query = query.where(records.c.branch == branch)
-        if period is not None:
-            query = query.where(ledgers.c.period == period)
-        with self.engine.connect() as conn:
-            return [decode_record(fields_item(r.item), r.data) for r in conn.execute(query)]
-
-    def records_in_year(self, item: str, branch: str, year: int, date_field: str | None = None,
-                        until: dt.date | None = None) -> list[dict]:
-        """Live records of `item` whose `date_field` (default: the item's first date) falls in `year`
-        (and not after `until`), in date order — the one "this year's records" every document asks for."""
-        field = date_field or ITEMS[item].dates[0]
-        found = []
-        for record in self.active_records(item, branch):
-            day = as_date(record.get(field))
-            if day is not None and day.year == year and (until is None or day <= until):
-                found.append((day, record))
-        found.sort(key=lambda pair: pair[0])
-        return [record for _, record in found]
-
-    def registry(self) -> list[dict]:
-        """The registered branches (the live 党组织设置表)."""
-        return self.active_records("Z1")
-
-    def roster(self, branch: str, year: int | None = None) -> list[Member] | None:
-        """The branch's live roster for `year` (else the newest one); None if there is none."""
-        query = (select(ledgers.c.id, ledgers.c.period).where(
-            ledgers.c.item == "A1", ledgers.c.branch == branch, ledgers.c.superseded_by.is_(None))
-            .order_by(ledgers.c.period.desc(), ledgers.c.id.desc()))
-        with self.engine.connect() as conn:
-            found = conn.execute(query).all()
-            if not found:
-                return None
-            chosen = next((r for r in found if year is None or (r.period or "") <= str(year)), found[-1])
-            rows = conn.execute(select(records.c.data).where(records.c.ledger_id == chosen.id)
-                                .order_by(records.c.line)).all()
-        item = ITEMS["A1"]
-        members = []
-        for (data,) in rows:
-            members.append(Member.from_roster(decode_record(item, data)))
-        return members
-
-    def dues_bases(self, branch: str, year: int) -> tuple[list[tuple[int, dict]], int | None]:
-        """The C1 bases in force in `year`: [(effective month, record)] and the year they were fixed
-        for — `year` itself (its yearly C1 and the later ones with a 生效月份), else the latest earlier
-        year with a C1 (every member's last base of that year, from January). ([], None) if none."""
-        query = (select(ledgers.c.id, ledgers.c.period).where(
-            ledgers.c.item == "C1", ledgers.c.branch == branch, ledgers.c.superseded_by.is_(None),
-            ledgers.c.period <= f"{year:04d}-99").order_by(ledgers.c.period, ledgers.c.id))
-        with self.engine.connect() as conn:
-            found = conn.execute(query).all()
-            if not found:
-                return [], None
-            used = max(int(r.period[:4]) for r in found)
-            chosen = [r for r in found if int(r.period[:4]) == used]
-            item = ITEMS["C1"]
-            bases = []
-            for ledger in chosen:
-                start = int(ledger.period[5:7]) if len(ledger.period) == 7 else 1
-                for (data,) in conn.execute(select(records.c.data).where(
-                        records.c.ledger_id == ledger.id, records.c.superseded_by.is_(None)).order_by(records.c.line)):
-                    bases.append((start, decode_record(item, data)))
-        if used < year:                     # carried over: what was in force at the end of that year
-            last = {}
-            for start, record in sorted(bases, key=lambda b: b[0]):
-                last[record["姓名"]] = record
-            bases = [(1, record) for record in last.values()]
-        return bases, used
 
     def live_items(self, branch: str, received_by: dt.date | None = None) -> set[str]:
         """Items of the branch's live ledgers, of files received by the end of `received_by`."""

@@ -145,6 +145,19 @@ class Workspace:
         return (os.environ.get(DATABASE_ENV) or self.section("store").get("url") or self.section("database").get("url")
                 or f"sqlite:///{(self.home / DB_NAME).as_posix()}")
 
+    @property
+    def reads(self):
+        """The store for the reads checking a file makes: the full store when it is open already
+        (ingest, the watcher: one connection sees its own writes), else — a SQLite store at the
+        current schema — a read-only standard-library connection, so that `validate` starts
+        without SQLAlchemy (`store_reads`)."""
+        if "store" in self.__dict__:
+            return self.store
+        if "_reads" not in self.__dict__:
+            from pipeline.store_reads import sqlite_reads
+            self.__dict__["_reads"] = sqlite_reads(self.db_url, self.home) or self.store
+        return self.__dict__["_reads"]
+
     @cached_property
     def store(self):
         from pipeline.store import Store

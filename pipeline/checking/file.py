@@ -27,7 +27,7 @@ from pipeline.core.issues import ERROR, WARNING, Issue, PipelineError
 from pipeline.core.records import Checked, Context, Member, row_months
 from pipeline.reading.excel import EXCEL_SUFFIXES, LEGACY_SUFFIXES, WORD_SUFFIXES, inspect_file, read_workbook
 from pipeline.reading.layout import Layout, layout_sheet, split_by_branch
-from pipeline.store import LedgerRows
+from pipeline.store_reads import LedgerRows
 
 log = logging.getLogger(__name__)
 SHEET_ORDER = {"Z1": 0, "A1": 1}     # the registry first, then rosters: later sheets check against them
@@ -58,7 +58,7 @@ def _check(path: Path, ws, name: str, folder_branch: str | None, received: dt.da
     kind, issues = file_kind(path, ws.limits)
     if kind is None:
         return Checked(kind, issues=tuple(issues))
-    known = Known(tuple(r["党支部"] for r in ws.store.registry()))
+    known = Known(tuple(r["党支部"] for r in ws.reads.registry()))
     if not kind.startswith("legacy"):
         checked = check_content(path, kind, ws, name, folder_branch, received, known, year)
         return Checked(kind, checked.sheets, checked.ledgers, checked.pictures, (*issues, *checked.issues))
@@ -191,8 +191,8 @@ def _shrinks(layout: Layout, ws, branch: str | None, period: str | None, rows) -
     code = layout.item.code
     if code not in ("A1", "C1") or branch is None or not rows or any(r.get("生效月份") for r in rows):
         return []
-    stored = ws.store.active_records(code, branch, period) if period and period != "snapshot" \
-        else ws.store.active_records(code, branch)
+    stored = ws.reads.active_records(code, branch, period) if period and period != "snapshot" \
+        else ws.reads.active_records(code, branch)
     before = {r.get("姓名") for r in stored} - {None}
     now = {r.get("姓名") for r in rows} - {None}
     gone = sorted(before - now)
@@ -214,15 +214,15 @@ def _context(layout: Layout, ws, name: str, received: dt.date, branch: str | Non
     year = layout.year or (layout.filled_on.year if layout.filled_on else None)
     ctx = Context(name, received, branch, year, layout.month, dues=ws.dues, title=f"{layout.title} {layout.sheet}")
     if branch is not None and item.code in ("A1", "C1"):     # who is who, for what a form leaves out (党员身份)
-        stored = known.rosters.get(branch) or ws.store.roster(branch, year) or []
+        stored = known.rosters.get(branch) or ws.reads.roster(branch, year) or []
         ctx.known_members = {m.name: m for m in stored}
     ctx.registered = known.registry
     if branch is not None:
-        ctx.branch_kind = next((r.get("支部类型") for r in ws.store.registry() if r.get("党支部") == branch), None)
+        ctx.branch_kind = next((r.get("支部类型") for r in ws.reads.registry() if r.get("党支部") == branch), None)
     if branch is not None and item.code not in ("A1", "Z1"):
-        ctx.roster = known.rosters[branch] if branch in known.rosters else ws.store.roster(branch, year)
+        ctx.roster = known.rosters[branch] if branch in known.rosters else ws.reads.roster(branch, year)
     if branch is not None and item.code == "C2":
-        ctx.dues_bases = ws.store.dues_bases(branch, year or received.year)[0]
+        ctx.dues_bases = ws.reads.dues_bases(branch, year or received.year)[0]
     return ctx
 
 

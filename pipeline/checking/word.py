@@ -11,7 +11,7 @@ from pipeline.core.formats import ITEMS, MEETING_TYPES, NEEDS_PHOTOS, header_key
 from pipeline.core.issues import ERROR, WARNING, Issue
 from pipeline.checking.branch import TITLE_BRANCH_RE, BranchClaim, Forced, resolve_branch
 from pipeline.reading.layout import Column
-from pipeline.store import LedgerRows
+from pipeline.store_reads import LedgerRows
 from pipeline.core.records import Checked, Context, Row, row_months
 from pipeline.checking.cells import cast_cell, validate
 from pipeline.reading.word import WordDoc, meeting_code, plan_kind, prepare_pictures, read_docx
@@ -122,7 +122,7 @@ def _check_meeting(doc: WordDoc, code: str, branch, name: str, received: dt.date
     issues: list[Issue] = []
     ctx = Context(name, received, branch, received.year, as_of=received, dues=ws.dues)
     if branch is not None:
-        ctx.roster = ws.store.roster(branch, received.year)
+        ctx.roster = ws.reads.roster(branch, received.year)
     row = _row(doc, code, ITEMS["B"].fields, ctx, issues)
     row.values["会议类型"] = MEETING_TYPES[code][0]
     body = "\n".join(doc.body)

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.core.issues import ERROR, WARNING, Issue, PipelineError
-from pipeline.store import LedgerRows
 from pipeline.checking.branch import BranchClaim, Forced, branch_from_folder, resolve_branch
 from pipeline.checking.file import check
 from pipeline.operations.claims import Claim, claim_copied, claim_moved, claim_root, is_ignored, open_claims
 from pipeline.core.files import entry_kind, fill_bytes, fill_from, local_writers, safe_name
-from pipeline.store import AlreadyAccepted
+from pipeline.store_reads import AlreadyAccepted, LedgerRows
 from pipeline.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -98,7 +97,7 @@ def evaluate(path: Path, ws: Workspace, *, name: str | None = None, folder_branc
     received = received or dt.datetime.now().replace(microsecond=0)
     display = name or path.name
     sha = file_sha256(path)
-    earlier = ws.store.accepted_with_hash(sha)
+    earlier = ws.reads.accepted_with_hash(sha)
     if earlier is None:
         result = check_file(path, ws, name=display, folder_branch=folder_branch, received=received, year=year)
         result.sha256 = sha
@@ -123,7 +122,7 @@ ENTRY_KINDS = {"symlink": "符号链接（快捷方式）", "fifo": "命名管�
 def validate_path(path: Path, ws: Workspace, *, folder_branch: str | None = None, year: int | None = None) -> Result:
     """`taizhang validate`: the same verdict as `ingest` would give (the folder names the branch
     the same way), nothing written. A file that vanishes meanwhile is an error, not a traceback."""
-    registry = [r["党支部"] for r in ws.store.registry()]
+    registry = [r["党支部"] for r in ws.reads.registry()]
     branch = Forced(folder_branch) if folder_branch else branch_from_folder(path, ws.inbox_of(Path(path).absolute())
                                                                             or ws.inbox, registry)
     if entry_kind(Path(path).resolve()) != "file":
