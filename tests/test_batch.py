@@ -36,6 +36,8 @@ def test_a_branch_year_end_then_a_resume_that_makes_nothing(with_roster, tmp_pat
     (rerun,) = again.runs
     assert rerun.made == [] and [name for name, _ in rerun.skipped] == [s.name for s in BRANCH_STEPS]
     assert rerun.duty == run.duty                      # the 述职 summary comes back from the state file
+    from pipeline.checking.monthly import checks_to_json
+    assert calls == [BRANCH] and checks_to_json(rerun.checks) == checks_to_json(run.checks)   # and the inspections
 
 
 def test_one_failing_step_does_not_stop_the_others(with_roster, monkeypatch):
@@ -57,7 +59,7 @@ def test_a_resume_on_another_mount_of_the_workspace_makes_nothing(with_roster, t
     from pipeline.workspace import Workspace
     first = year_end(with_roster, 2026, jobs=1, branches=[BRANCH], pdf=False, today=TODAY)
     state = json.loads(next((with_roster.outbox / "2026").rglob(".taizhang-made.json")).read_text("utf-8"))
-    assert all(f.startswith("outbox/2026/") for s in state.values() for f in s["files"])
+    assert all(f.startswith("outbox/2026/") for s in state.values() for f in s.get("files", ()))
     with_roster.store.close()
     moved = shutil.move(str(with_roster.home), str(tmp_path / "mounted-elsewhere"))
     again = year_end(Workspace.open(moved), 2026, jobs=1, branches=[BRANCH], pdf=False, today=TODAY, resume=True)

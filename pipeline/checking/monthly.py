@@ -599,6 +599,27 @@ def year_checks(ws: Workspace, branch: str, year: int, today: dt.date) -> list[B
             for month in range(1, months_ended(year, today) + 1)]
 
 
+def checks_to_json(checks: list[BranchCheck]) -> list[dict]:
+    """A branch's inspections as JSON (kept beside its year-end documents, for the college's part)."""
+    return [{"branch": c.branch, "year": c.year, "month": c.month,
+             "outcomes": [{"point": o.point.id, "score": None if o.score is None else str(o.score),
+                           "evidence": o.evidence, "passed": o.passed, "state": o.state} for o in c.outcomes]}
+            for c in checks]
+
+
+def checks_from_json(data: list[dict], standard: list[Point]) -> list[BranchCheck] | None:
+    """The inspections back, their points from the standard in force; None when they do not fit it
+    (a point removed or renamed since): then they are made again."""
+    points = {p.id: p for p in standard}
+    try:
+        return [BranchCheck(c["branch"], int(c["year"]), int(c["month"]),
+                            [Outcome(points[o["point"]], None if o["score"] is None else Decimal(o["score"]),
+                                     o["evidence"], o["passed"], o["state"]) for o in c["outcomes"]])
+                for c in data]
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
 def check_all(ws: Workspace, year: int, month: int, branches: list[str] | None = None,
               today: dt.date | None = None) -> list[BranchCheck]:
     standard = load_standard(ws)
