@@ -136,7 +136,9 @@ def validate(ctx, files, branch, year, as_json):
       taizhang validate --json 花名册.xlsx
     """
     from pipeline.operations.ingest import validate_path
-    _run_files(ctx, _workspace(ctx), validate_path, files, branch, as_json, year)
+    ws = _workspace(ctx)
+    ws.read_only = True           # reads only: the store through sqlite3, without SQLAlchemy
+    _run_files(ctx, ws, validate_path, files, branch, as_json, year)
 
 
 @file_command

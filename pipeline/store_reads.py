@@ -219,12 +219,14 @@ def sqlite_reads(url: str, root: Path | None = None) -> SQLiteReads | None:
     path = Path(url[len(prefix):])
     if not path.is_file():
         return None
+    connection = None
     try:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
         (version,) = connection.execute("select version_num from alembic_version").fetchone() or (None,)
-    except sqlite3.Error:
-        return None
+    except sqlite3.Error:               # no alembic_version yet (a store from before migrations), …
+        version = None
     if version != HEAD:
-        connection.close()
+        if connection is not None:
+            connection.close()
         return None
     return SQLiteReads(connection, root)

@@ -74,6 +74,7 @@ FONTS_ENV = "TAIZHANG_FONTS_DIR"
 class Workspace:
     home: Path
     config: dict = field(default_factory=dict)
+    read_only: bool = False              # a command that writes nothing (validate): see `reads`
 
     @classmethod
     def open(cls, home: str | os.PathLike | None = None) -> "Workspace":
@@ -147,11 +148,11 @@ class Workspace:
 
     @property
     def reads(self):
-        """The store for the reads checking a file makes: the full store when it is open already
-        (ingest, the watcher: one connection sees its own writes), else — a SQLite store at the
-        current schema — a read-only standard-library connection, so that `validate` starts
-        without SQLAlchemy (`store_reads`)."""
-        if "store" in self.__dict__:
+        """The store for the reads checking a file makes: the full store, except for a `read_only`
+        workspace (`validate`, one thread) on a SQLite store at the current schema — there a
+        read-only standard-library connection, so that `validate` starts without SQLAlchemy
+        (`store_reads`)."""
+        if not self.read_only or "store" in self.__dict__:
             return self.store
         if "_reads" not in self.__dict__:
             from pipeline.store_reads import sqlite_reads

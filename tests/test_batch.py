@@ -38,6 +38,8 @@ def test_a_branch_year_end_then_a_resume_that_makes_nothing(with_roster, tmp_pat
     assert rerun.duty == run.duty                      # the 述职 summary comes back from the state file
     from pipeline.checking.monthly import checks_to_json
     assert calls == [BRANCH] and checks_to_json(rerun.checks) == checks_to_json(run.checks)   # and the inspections
+    year_end(with_roster, 2026, jobs=1, branches=[BRANCH], pdf=False, today=TODAY)   # not a resume: made afresh
+    assert calls == [BRANCH, BRANCH]
 
 
 def test_one_failing_step_does_not_stop_the_others(with_roster, monkeypatch):

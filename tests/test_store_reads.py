@@ -46,25 +46,23 @@ def test_both_ways_of_reading_give_the_same_answers(with_roster, tmp_path):
 
 
 def test_validate_starts_without_sqlalchemy_and_judges_the_same(with_roster, tmp_path):
-    """A whole `taizhang validate` process: no SQLAlchemy imported, the same verdict (errors at the
-    same cells) as the full store gives."""
+    """A whole `taizhang validate --json` process: no SQLAlchemy imported (python -X importtime),
+    the same verdict (errors at the same cells) as the full store gives."""
+    import json
     ws = with_roster
     ws.store.close()
     bad = write_book(tmp_path / "花名册.xlsx", "A1", [[1, "李四", "男", "汉族", "1990-01", "110101199001011234",
                                                      "本科", "正式党员", "2030-01-01", None, "在职教职工"]])
-    script = ("import sys, json\nfrom pathlib import Path\nfrom pipeline.workspace import Workspace\n"
-              "from pipeline.operations.ingest import validate_path\n"
-              f"r = validate_path(Path({str(bad)!r}), Workspace.open({str(ws.home)!r}), folder_branch={BRANCH!r})\n"
-              "print(json.dumps([[i.code, i.cell] for i in r.issues]))\n"
-              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic')))\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
-    issues, modules = done.stdout.strip().splitlines()
-    assert modules == "[]"
-    full = Workspace.open(ws.home)
-    full.store                                       # opened: the reads go through SQLAlchemy
-    expected = validate_path(bad, full, folder_branch=BRANCH)
-    import json
-    assert json.loads(issues) == [[i.code, i.cell] for i in expected.issues] and expected.errors
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "cli", "--home", str(ws.home), "validate",
+                           "--json", "--branch", BRANCH, str(bad)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1, done.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "pipeline.store_reads" in imported and not any(m.split(".")[0] in ("sqlalchemy", "alembic")
+                                                          for m in imported)
+    (found,) = json.loads(done.stdout)
+    expected = validate_path(bad, Workspace.open(ws.home), folder_branch=BRANCH)     # through SQLAlchemy
+    assert [(i["code"], i["cell"]) for i in found["issues"]] == [(i.code, i.cell) for i in expected.issues]
+    assert expected.errors
 
 
 def test_an_older_or_missing_store_is_opened_by_the_full_store(tmp_path):
@@ -75,10 +73,14 @@ def test_an_older_or_missing_store_is_opened_by_the_full_store(tmp_path):
     assert sqlite_reads(ws.db_url, ws.home) is None
     ws.init()
     ws.store.close()
-    assert isinstance(Workspace.open(ws.home).reads, SQLiteReads)
+    assert Workspace.open(ws.home).reads.__class__.__name__ == "Store"      # a command that may write
+    reading = Workspace.open(ws.home)
+    reading.read_only = True
+    assert isinstance(reading.reads, SQLiteReads)
     with sqlite3.connect(ws.home / "taizhang.db") as db:
         db.execute("update alembic_version set version_num = '0002'")
     again = Workspace.open(ws.home)
+    again.read_only = True
     assert sqlite_reads(again.db_url, again.home) is None
     assert again.reads is again.store                 # migrated by opening
     assert sqlite_reads("postgresql+psycopg://taizhang@/x", None) is None

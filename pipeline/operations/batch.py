@@ -56,8 +56,8 @@ def inputs_hash(ws: Workspace, branch: str | None, year: int) -> str:
         digest.update(data.encode())
     for path in sorted(SHIPPED.glob("*.docx")) + sorted((ws.home / "templates").glob("*.docx")):
         digest.update(path.read_bytes())
-    for extra in (ws.home / "taizhang.toml", ws.home / "standard.toml",
-                  DATA / "standard.toml", DATA / "dues_rates.csv"):
+    for extra in (ws.home / "taizhang.toml", ws.home / "standard.toml", ws.home / "schedule.toml",
+                  DATA / "standard.toml", DATA / "dues_rates.csv", DATA / "schedule.toml"):
         if extra.exists():
             digest.update(extra.read_bytes())
     return digest.hexdigest()
@@ -223,9 +223,18 @@ def _run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, re
     from pipeline.checking.monthly import checks_from_json, checks_to_json, load_standard, year_checks
     saved = state.get(CHECKS)
 
+    checks_failed = []                  # they raised once: reported with the step, not made again
+
     @functools.cache
     def inspections():          # each month's inspection once, for the 述职 and the 月度检查表 alike
-        if saved and saved.get("inputs") == digest and saved.get("today") == today.isoformat():
+        try:
+            return _inspections()
+        except Exception:
+            checks_failed.append(True)
+            raise
+
+    def _inspections():
+        if resume and saved and saved.get("inputs") == digest and saved.get("today") == today.isoformat():
             run.checks = checks_from_json(saved.get("checks") or [], load_standard(ws))
             if run.checks is not None:
                 return run.checks
@@ -260,7 +269,7 @@ def _run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, re
             run.duty = made.summary
         run.seconds[step.name] = time.perf_counter() - started
         run.pdfs += [(_bookmark(step, p), p) for p in made.paths if p.suffix == ".pdf"]
-    if run.checks is None and not (deadline is not None and time.monotonic() > deadline):
+    if run.checks is None and not checks_failed and not (deadline is not None and time.monotonic() > deadline):
         try:                              # the college's part needs them: kept in the state, or made here
             inspections()
         except Exception as exc:          # (in the worker, when the queue runs the branch)

@@ -75,7 +75,7 @@ def make_app(ws: Workspace):
             result = finish_claim(claim, ws)
         finally:
             claim.close()
-        if result is not None and result.status in ("accepted", "rejected") and _last_ingest(app):
+        if result is not None and result.status in ("accepted", "rejected") and _last_ingest(ws):
             from pipeline.documents.overview import refresh
             refresh(ws)                          # the last of a burst: the 台账总览 pages show it
         return {"token": token, "file": result.file if result else None, "status": result.status if result else "empty"}
@@ -85,13 +85,17 @@ def make_app(ws: Workspace):
     return app
 
 
-def _last_ingest(app) -> bool:
+def _last_ingest(ws: Workspace) -> bool:
     """No other file waits in the queue (the pages are regenerated once a burst, not once a file)."""
+    from sqlalchemy import text
     try:
-        waiting = app.job_manager.list_jobs(queue=QUEUE, task="ingest_claim", status="todo")
-    except Exception:                       # the pages can wait for the next file
+        with ws.store.engine.connect() as conn:
+            waiting = conn.execute(text("select count(*) from procrastinate_jobs where queue_name = :q and "
+                                        "task_name = 'ingest_claim' and status = 'todo'"), {"q": QUEUE}).scalar()
+    except Exception as exc:                # the pages can wait for the next file
+        log.info("未能查看队列（%s），台账总览留待下一个文件后更新", exc)
         return False
-    return not list(waiting)
+    return not waiting
 
 
 @functools.lru_cache(maxsize=8)
