@@ -217,3 +217,32 @@ def test_two_watchers_three_workers_300_files_one_worker_killed(pg_server, colle
     assert all(ws.store.resolve(s.receipt_path).is_file() for s in subs)
     page = (ws.outbox / "总览" / "台账总览.html").read_text("utf-8")      # made by a worker, the watchers do not
     assert "机电工程学院教工党支部" in page
+
+
+def test_a_queued_year_end_interrupted_and_run_again_queues_nothing_twice(college_on_postgres):
+    """The caller of `year-end --queue` stopped (Ctrl-C) while its jobs waited; run again, it finds
+    them queued (one job a branch and year), waits for them and makes the college's part."""
+    import threading
+
+    from pipeline.operations.queue import defer_year_end, job_states, year_end_queued
+    ws, names = college_on_postgres
+    first = defer_year_end(ws, 2026, names, TODAY, pdf=False)          # then interrupted: no worker yet
+    done = {}
+    caller = threading.Thread(target=lambda: done.setdefault("run", year_end_queued(
+        ws, 2026, branches=names, pdf=False, today=TODAY)))
+    caller.start()                                                        # run again
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(job_states(ws)) < len(first):
+        time.sleep(0.1)
+    time.sleep(1.0)
+    assert sorted(j for j, *_ in job_states(ws)) == sorted(first)          # nothing queued twice
+    worker = subprocess.Popen([sys.executable, "-m", "cli", "--home", str(ws.home), "worker"], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        caller.join(timeout=240)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=120)
+    run = done["run"]
+    assert not caller.is_alive() and not run.failed and run.manifest.exists()
+    assert sorted(s for *_, s in job_states(ws)) == ["succeeded"] * len(names)
