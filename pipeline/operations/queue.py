@@ -75,9 +75,9 @@ def make_app(ws: Workspace):
             result = finish_claim(claim, ws)
         finally:
             claim.close()
-        if result is not None and result.status in ("accepted", "rejected") and _last_ingest(ws):
+        if result is not None and _last_ingest(ws):
             from pipeline.documents.overview import refresh
-            refresh(ws)                          # the last of a burst: the 台账总览 pages show it
+            refresh(ws)     # the last of a burst (of whatever verdict: the others may have come before)
         return {"token": token, "file": result.file if result else None, "status": result.status if result else "empty"}
 
     app.year_end_branch = year_end_branch
