@@ -480,15 +480,18 @@ def status(ctx, month_text, branches, as_of, fail_on_overdue, as_json, jobs):
     from pipeline.checking.schedule import month_view, submission_status, view_lines
     ws = _workspace(ctx)
     if jobs:
-        from pipeline.operations.queue import STATES, job_states
+        from collections import Counter
+
+        from pipeline.operations.queue import STATES, TASKS, job_states
         found = job_states(ws)
         if as_json:
             click.echo(json.dumps([{"id": i, "任务": t, "锁": lock, "状态": s} for i, t, lock, s in found],
                                   ensure_ascii=False, indent=2))
         else:
             for i, task, lock, state in found:
-                click.echo(f"{i:>6}  {STATES.get(state, state):<4}  {task}  {lock or ''}")
-            click.echo(f"共 {len(found)} 个任务")
+                click.echo(f"{i:>6}  {STATES.get(state, state):<4}  {TASKS.get(task, task)}  {lock or ''}")
+            counts = Counter(STATES.get(s, s) for *_, s in found)
+            click.echo(f"共 {len(found)} 个任务" + (f"（{'，'.join(f'{k} {v}' for k, v in counts.items())}）" if counts else ""))
         ctx.exit(1 if fail_on_overdue and any(s == "failed" for *_, s in found) else 0)
     today, month = _report_month(month_text, as_of)
     view = month_view(submission_status(ws, month[0], today), month[1], list(branches) or None)

@@ -246,3 +246,9 @@ def test_a_queued_year_end_interrupted_and_run_again_queues_nothing_twice(colleg
     run = done["run"]
     assert not caller.is_alive() and not run.failed and run.manifest.exists()
     assert sorted(s for *_, s in job_states(ws)) == ["succeeded"] * len(names)
+    from click.testing import CliRunner
+
+    from cli import main
+    shown = CliRunner().invoke(main, ["--home", str(ws.home), "status", "--jobs"])
+    assert shown.exit_code == 0 and shown.output.count("完成    年终文书  year-end:2026:") == len(names)
+    assert f"共 {len(names)} 个任务（完成 {len(names)}）" in shown.output

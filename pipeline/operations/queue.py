@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 QUEUE = "taizhang"
 BRANCH_TIMEOUT = 1800          # seconds a branch's documents may take before the job is given up
+TASKS = {"year_end_branch": "年终文书", "ingest_claim": "收件处理"}
 STATES = {"todo": "排队", "doing": "进行中", "succeeded": "完成", "failed": "失败", "cancelled": "取消",
           "aborting": "中止中", "aborted": "已中止"}
 
