@@ -32,7 +32,7 @@ def connector_kwargs(url: str) -> dict:
     from sqlalchemy.engine import make_url
     parsed = make_url(url)
     if not parsed.drivername.startswith("postgresql"):
-        raise PipelineError("多机处理（taizhang worker、year-end --queue）需要 PostgreSQL 数据库："
+        raise PipelineError("多机处理（taizhang worker、watch --queue、year-end --queue）需要 PostgreSQL 数据库："
                             "请在 taizhang.toml 的 [store] url 或环境变量 TAIZHANG_DATABASE_URL 中填写 postgresql+psycopg://…")
     kwargs = {"dbname": parsed.database, "user": parsed.username, "password": parsed.password,
               "host": parsed.host or parsed.query.get("host"), "port": parsed.port}
