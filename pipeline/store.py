@@ -173,24 +173,6 @@ class Store(Reads):
             return None
         return _AdvisoryLock(conn, number)
 
-    def relative(self, path: Path | None) -> str | None:
-        """A path as the database keeps it: relative to the workspace when it lies inside it."""
-        if path is None:
-            return None
-        if self.root is not None:
-            try:
-                return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
-            except ValueError:
-                pass
-        return str(path)
-
-    def resolve(self, text: str | None) -> Path | None:
-        """A path the database keeps, on this host (an absolute one, from older rows, as it is)."""
-        if not text or text == "None":
-            return None
-        path = Path(text)
-        return path if path.is_absolute() or self.root is None else self.root / path
-
     # --- writing ------------------------------------------------------------------
 
     def record_submission(self, sub: dict, sheets: list[LedgerRows], found: list[Issue]) -> int:

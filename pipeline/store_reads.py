@@ -111,7 +111,27 @@ _LIVE_RECORDS = ("select r.data, r.item from records r join ledgers l on r.ledge
 
 
 class Reads:
-    """The reads checking a file makes, over `_rows(sql, params) -> list of tuples`."""
+    """The reads checking a file makes, over `_rows(sql, params) -> list of tuples`; paths as the
+    database keeps them, relative to the workspace `root` (hosts mount it anywhere)."""
+    root: Path | None = None
+
+    def relative(self, path: Path | None) -> str | None:
+        """A path as the database keeps it: relative to the workspace when it lies inside it."""
+        if path is None:
+            return None
+        if self.root is not None:
+            try:
+                return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+            except ValueError:
+                pass
+        return str(path)
+
+    def resolve(self, text: str | None) -> Path | None:
+        """A path the database keeps, on this host (an absolute one, from older rows, as it is)."""
+        if not text or text == "None":
+            return None
+        path = Path(text)
+        return path if path.is_absolute() or self.root is None else self.root / path
 
     def _rows(self, sql: str, params: dict) -> list:     # pragma: no cover - each store has its own
         raise NotImplementedError
@@ -196,12 +216,6 @@ class SQLiteReads(Reads):
 
     def _rows(self, sql: str, params: dict) -> list:
         return self.connection.execute(sql, params).fetchall()
-
-    def resolve(self, text: str | None) -> Path | None:
-        if not text or text == "None":
-            return None
-        path = Path(text)
-        return path if path.is_absolute() or self.root is None else self.root / path
 
     def close(self) -> None:
         self.connection.close()

@@ -187,14 +187,6 @@ BRANCH_STEPS = (Step("工作记录本", "党支部工作记录本", _record_book
                 Step("月度检查表", "月度检查表", _checks, per_month=True))
 
 
-def _inside(ws: Workspace, path: Path) -> str:
-    """A path as the state file keeps it: relative to the workspace (absolute when outside it)."""
-    try:
-        return Path(path).resolve().relative_to(ws.home.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def _state(ws: Workspace, year: int, branch: str) -> Path:
     return ws.outbox / str(year) / safe_name(branch) / STATE
 
@@ -262,7 +254,7 @@ def _run_branch(home: str, branch: str, year: int, today: dt.date, pdf: bool, re
                 continue
             run.made.append((step.name, made.paths))
             # paths relative to the workspace: a worker host may mount it elsewhere than the caller
-            state[step.name] = {"inputs": digest, "pdf": pdf, "files": [_inside(ws, p) for p in made.paths],
+            state[step.name] = {"inputs": digest, "pdf": pdf, "files": [ws.store.relative(p) for p in made.paths],
                                 "summary": made.summary, "at": dt.datetime.now().isoformat(timespec="seconds")}
             write_atomic(state_path, json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8"))
         if made.summary is not None:

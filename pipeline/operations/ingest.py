@@ -146,7 +146,7 @@ def ingest(path: Path, ws: Workspace, *, folder_branch: str | None = None,
     if writers:
         return _skipped(name, origin, f"文件正在被其他程序写入（进程 {', '.join(map(str, writers))}），请写完后再提交")
     try:
-        inbox = next((i for i in ws.inboxes() if _inside(origin, i)), None)
+        inbox = ws.inbox_of(origin)
         if inbox is not None:
             if is_ignored(origin, inbox):
                 return _skipped(name, origin, "隐藏文件夹或临时文件，未处理")
@@ -174,14 +174,6 @@ def _failed(name: str, path: Path, exc: Exception) -> Result:
     result = _skipped(name, path, f"处理失败（{exc}）；文件保留在工作目录，监视进程或下次 ingest 会重试")
     result.status = "failed"
     return result
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder)
-        return True
-    except ValueError:
-        return False
 
 
 def _skipped(name: str, path: Path, note: str) -> Result:
