@@ -144,6 +144,8 @@ def test_year_end_archive_bookmarks_and_verification(demo_home, tmp_path):
         contents = "\n".join(reader.pages[i].extract_text() for i in range(2))
         flat = "".join(contents.split())
         assert "卷内目录" in flat and "草稿" in flat and f"2026年{branch}工作记录本" in flat
+        # dated the day the year end was run for (the demo's 27 November), not the machine's day
+        assert "2026年11月27日" in flat and reader.metadata["/CreationDate"].startswith("D:20261127")
         nested = [item for item in reader.outline if isinstance(item, list)]
         assert nested and any("组织生活记录" in getattr(i, "title", "") for i in nested[0])
         assert reader.metadata.title.endswith("年终归档") and reader.page_labels[0] == "卷首-1"
